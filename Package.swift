@@ -1,0 +1,91 @@
+// swift-tools-version: 6.1
+// VoiceGuard — a Swift toolkit that makes voice audio safer to produce, share and keep.
+//
+// Layers (dependencies point down only):
+//   voiceguard (executable) → VoiceGuardCLI → VoiceGuard (umbrella)
+//   → capability modules (later: Watermark, SynthDetect, Redaction, Audit)
+//   → DSP (FFTW, soxr) → AudioIO (libsndfile) → AudioCore
+import PackageDescription
+
+/// Settings shared by every Swift target: Swift 6 language mode (the default for
+/// tools 6.x) with complete strict concurrency, plus upcoming features we opt into.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "VoiceGuard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "VoiceGuard", targets: ["VoiceGuard"]),
+        .executable(name: "voiceguard", targets: ["voiceguard"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.0"),
+    ],
+    targets: [
+        // System libraries (Debian -dev packages, found through pkg-config).
+        .systemLibrary(
+            name: "CFFTW", pkgConfig: "fftw3",
+            providers: [.apt(["libfftw3-dev"]), .brew(["fftw"])]),
+        .systemLibrary(
+            name: "CSndFile", pkgConfig: "sndfile",
+            providers: [.apt(["libsndfile1-dev"]), .brew(["libsndfile"])]),
+        .systemLibrary(
+            name: "CSoxr", pkgConfig: "soxr",
+            providers: [.apt(["libsoxr-dev"]), .brew(["libsoxr"])]),
+
+        // Bottom layer: buffers, formats, errors, SIMD kernels, levels.
+        .target(
+            name: "AudioCore",
+            dependencies: [.product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: swiftSettings),
+        // Audio files and streams through libsndfile.
+        .target(
+            name: "AudioIO",
+            dependencies: ["AudioCore", "CSndFile"],
+            swiftSettings: swiftSettings),
+        // FFT, STFT, windows, filterbanks, cepstra, resampling, channel mixing.
+        .target(
+            name: "DSP",
+            dependencies: [
+                "AudioCore", "CFFTW", "CSoxr",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ],
+            swiftSettings: swiftSettings),
+        // Umbrella: `import VoiceGuard` brings every public module.
+        .target(
+            name: "VoiceGuard",
+            dependencies: ["AudioCore", "AudioIO", "DSP"],
+            swiftSettings: swiftSettings),
+        // Command implementations (a library so tests can reach them).
+        .target(
+            name: "VoiceGuardCLI",
+            dependencies: [
+                "VoiceGuard",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "voiceguard",
+            dependencies: ["VoiceGuardCLI"],
+            swiftSettings: swiftSettings),
+
+        .testTarget(
+            name: "AudioCoreTests", dependencies: ["AudioCore"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AudioIOTests", dependencies: ["AudioIO"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DSPTests", dependencies: ["DSP"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CLITests", dependencies: ["VoiceGuardCLI"],
+            swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,10 @@
+// The umbrella module: `import VoiceGuard` gives every public VoiceGuard API.
+@_exported public import AudioCore
+@_exported public import AudioIO
+@_exported public import DSP
+
+/// Version information of the toolkit.
+public enum VoiceGuardVersion {
+    /// Semantic version of this build of VoiceGuard.
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,3 @@
+import VoiceGuardCLI
+
+VoiceGuardCommand.main()
