@@ -78,7 +78,6 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "AudioIOTests", dependencies: ["AudioIO"],
-            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "DSPTests", dependencies: ["DSP"],

@@ -40,7 +40,8 @@ enum StandardStreams {
         }
         head.removeLast(4 - got)
         if got == 0 { throw .empty(path: "stdin") }
-        if head == Array("fLaC".utf8) {
+        // FLAC needs seeking; libsndfile reads RF64 from a pipe one frame short: spool both.
+        if [Array("fLaC".utf8), Array("RF64".utf8), Array("BW64".utf8)].contains(head) {
             return try spoolToTemporaryFile(prefix: head)
         }
         var fds: [Int32] = [0, 0]

@@ -1,0 +1,40 @@
+# VoiceGuard — the two commands a new user runs: `make demo` and `make test`.
+SHELL := /bin/bash
+SWIFT ?= swift
+BUILD_LOG := .build/voiceguard-build.log
+VG := .build/debug/voiceguard
+DEMO_OUT ?= demo-out
+SAMPLE := Corpora/fixtures/speech/en-us-allison-conf-onlyperson.wav
+
+.PHONY: deps build demo test bench clean
+
+deps:
+	@scripts/install-deps
+
+# Debug build shared by demo and tests; fails on any warning in our own sources.
+build: deps
+	@mkdir -p .build
+	@$(SWIFT) build 2>&1 | tee $(BUILD_LOG)
+	@if grep -E '^/.*/(Sources|Tests)/.*: warning:' $(BUILD_LOG) | grep -v '/.build/'; then \
+		echo "build: warnings in VoiceGuard sources (Swift 6 mode must stay warning-free)" >&2; exit 1; fi
+
+demo: build
+	@mkdir -p $(DEMO_OUT)
+	@echo "== voiceguard info (embedded sample: real 8 kHz telephone-prompt speech, CC-BY-SA-3.0)"
+	$(VG) info $(SAMPLE)
+	@echo "== voiceguard convert → 16 kHz FLAC"
+	$(VG) convert $(SAMPLE) $(DEMO_OUT)/sample-16k.flac --rate 16000 -y
+	@echo "== voiceguard info --json on the result"
+	$(VG) info --json $(DEMO_OUT)/sample-16k.flac
+	@echo "== through pipes: sox | voiceguard convert - - | voiceguard info -"
+	sox $(SAMPLE) -t wav - | $(VG) convert - - --format wav --rate 48000 --channels 2 | $(VG) info -
+
+test: build
+	$(SWIFT) test --disable-xctest 2>&1 | tee .build/voiceguard-test.log; exit $${PIPESTATUS[0]}
+
+# Benchmarks live in their own package (package-benchmark); see README.
+bench: deps
+	cd Benchmarks && $(SWIFT) package benchmark --no-progress --format markdown
+
+clean:
+	rm -rf .build $(DEMO_OUT)
