@@ -15,13 +15,21 @@ public struct RealFFT: Sendable {
     /// Number of complex bins, `size / 2 + 1`.
     public var binCount: Int { size / 2 + 1 }
 
+    // Plans are fetched once here, so transforms never touch a lock.
+    private let forwardAligned: FFTWPlan
+    private let forwardUnaligned: FFTWPlan
+    private let inverseAligned: FFTWPlan
+    private let inverseUnaligned: FFTWPlan
+
     /// Creates a transform of `size` samples (planning is cached; creating many is cheap).
     /// - Precondition: `size` is even and ≥ 2.
     public init(size: Int) {
         precondition(size >= 2 && size % 2 == 0, "FFT size must be even and at least 2")
         self.size = size
-        // Warm the cache so the first transform on a hot path does not plan.
-        _ = FFTWPlanCache.plan(size: size, direction: .forward, aligned: true)
+        forwardAligned = FFTWPlanCache.plan(size: size, direction: .forward, aligned: true)
+        forwardUnaligned = FFTWPlanCache.plan(size: size, direction: .forward, aligned: false)
+        inverseAligned = FFTWPlanCache.plan(size: size, direction: .inverse, aligned: true)
+        inverseUnaligned = FFTWPlanCache.plan(size: size, direction: .inverse, aligned: false)
     }
 
     /// Forward transform of `size` samples into `binCount` interleaved complex bins.
@@ -31,7 +39,7 @@ public struct RealFFT: Sendable {
     public func forward(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>) {
         let inPtr = UnsafeMutablePointer(mutating: input)
         let aligned = fftwf_alignment_of(inPtr) == 0 && fftwf_alignment_of(output) == 0
-        let plan = FFTWPlanCache.plan(size: size, direction: .forward, aligned: aligned)
+        let plan = aligned ? forwardAligned : forwardUnaligned
         output.withMemoryRebound(to: fftwf_complex.self, capacity: binCount) { out in
             fftwf_execute_dft_r2c(plan.plan, inPtr, out)
         }
@@ -44,7 +52,7 @@ public struct RealFFT: Sendable {
     ///   - output: room for `size` floats.
     public func inverseUnnormalized(destroying input: UnsafeMutablePointer<Float>, _ output: UnsafeMutablePointer<Float>) {
         let aligned = fftwf_alignment_of(input) == 0 && fftwf_alignment_of(output) == 0
-        let plan = FFTWPlanCache.plan(size: size, direction: .inverse, aligned: aligned)
+        let plan = aligned ? inverseAligned : inverseUnaligned
         input.withMemoryRebound(to: fftwf_complex.self, capacity: binCount) { inp in
             fftwf_execute_dft_c2r(plan.plan, inp, output)
         }
