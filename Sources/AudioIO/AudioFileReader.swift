@@ -74,16 +74,26 @@ public final class AudioFileReader {
             let message = String(cString: sf_strerror(nil))
             throw Self.openError(path: displayPath, rawPath: path, message: message, raw: raw)
         }
-        handle = opened
-        fileSize = size
+        // Validate before storing anything: a throw after full initialisation would run deinit.
         if sfInfo.channels < 1 || sfInfo.samplerate < 1 {
             sf_close(opened)
             throw .malformedHeader(path: displayPath, container: "audio", byteOffset: nil,
                                    detail: "header gives \(sfInfo.channels) channels at \(sfInfo.samplerate) Hz; expected ≥ 1 channel at a positive rate")
         }
         let format = SndFileFormat.format(from: sfInfo.format)
+        if raw == nil, let size, seekable, let format {
+            do {
+                try TruncationCheck.check(handle: opened, path: displayPath, fileSize: size, format: format,
+                                          channelCount: Int(sfInfo.channels), availableFrames: Int(sfInfo.frames))
+            } catch {
+                sf_close(opened)
+                throw error
+            }
+        }
         let names = SndFileFormat.names(for: sfInfo.format)
         let exactCount = seekable && format.map { $0.container != .mp3 && $0.container != .ogg } ?? seekable
+        handle = opened
+        fileSize = size
         info = AudioFileInfo(path: displayPath, format: format, containerName: names.major, encodingName: names.minor,
                              sampleRate: Int(sfInfo.samplerate), channelCount: Int(sfInfo.channels),
                              declaredFrameCount: exactCount ? Int(sfInfo.frames) : nil, isSeekable: seekable)
@@ -140,20 +150,16 @@ public final class AudioFileReader {
     /// Calls `body` with each successive block of interleaved samples (at most `blockFrames` frames),
     /// reusing one buffer: memory stays constant whatever the length of the source.
     /// - Returns: the total number of frames delivered.
+    /// - Throws: `AudioFileError` from decoding, or whatever `body` throws (passed through unchanged).
     @discardableResult
-    public func forEachBlock<E: Error>(blockFrames: Int = 16_384,
-                                       _ body: (UnsafeBufferPointer<Float>) throws(E) -> Void) throws(AudioFileError) -> Int {
+    public func forEachBlock(blockFrames: Int = 16_384, _ body: (UnsafeBufferPointer<Float>) throws -> Void) throws -> Int {
         let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, blockFrames) * info.channelCount)
         defer { buffer.deallocate() }
         let start = framesRead
         while true {
             let n = try read(into: buffer)
             if n == 0 { break }
-            do {
-                try body(UnsafeBufferPointer(rebasing: buffer[0..<(n * info.channelCount)]))
-            } catch {
-                throw .readFailed(path: info.path, detail: "processing stopped at frame \(framesRead): \(error)")
-            }
+            try body(UnsafeBufferPointer(rebasing: buffer[0..<(n * info.channelCount)]))
         }
         return framesRead - start
     }
@@ -161,8 +167,12 @@ public final class AudioFileReader {
     /// Reads everything that remains into one buffer.
     public func readAll() throws(AudioFileError) -> AudioBuffer {
         var samples: [Float] = []
-        if let declared = info.declaredFrameCount { samples.reserveCapacity((declared - framesRead) * info.channelCount) }
-        try forEachBlock { (block: UnsafeBufferPointer<Float>) in samples.append(contentsOf: block) }
+        if let declared = info.declaredFrameCount { samples.reserveCapacity(max(0, declared - framesRead) * info.channelCount) }
+        let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: 16_384 * info.channelCount)
+        defer { block.deallocate() }
+        while case let n = try read(into: block), n > 0 {
+            samples.append(contentsOf: block[0..<(n * info.channelCount)])
+        }
         return AudioBuffer(sampleRate: Double(info.sampleRate), channelCount: info.channelCount, samples: samples)
     }
 

@@ -49,6 +49,12 @@ enum StandardStreams {
         let (readEnd, writeEnd) = (fds[0], fds[1])
         let prefix = head
         let relay = Thread {
+            // If the reader stops early, writes fail with EPIPE instead of killing the process:
+            // SIGPIPE from write(2) goes to this thread, which blocks it.
+            var block = sigset_t()
+            sigemptyset(&block)
+            sigaddset(&block, SIGPIPE)
+            pthread_sigmask(SIG_BLOCK, &block, nil)
             defer { close(writeEnd) }
             guard writeAll(writeEnd, prefix) else { return }
             var buffer = [UInt8](repeating: 0, count: 65_536)

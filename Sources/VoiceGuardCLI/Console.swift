@@ -77,5 +77,10 @@ func runReportingErrors(_ console: Console, _ body: () throws -> Void) throws {
     } catch let error as any VoiceGuardError {
         console.error(error.description)
         throw ExitCode(error.exitStatus)
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        console.error("internal error: \(error)")
+        throw ExitCode(ExitStatus.software)
     }
 }

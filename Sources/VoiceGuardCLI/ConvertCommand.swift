@@ -85,7 +85,7 @@ struct ConvertCommand: ParsableCommand {
                 channelCount: targetChannels, quality: quality.lowercased().hasPrefix("v") ? .veryHigh : .high)
             var mixed: [Float] = []
             var resampled: [Float] = []
-            let framesIn = try reader.forEachBlock { (block: UnsafeBufferPointer<Float>) throws(any Error) in
+            let framesIn = try reader.forEachBlock { block in
                 mixed.removeAll(keepingCapacity: true)
                 ChannelMixer.remix(block, from: source.channelCount, to: targetChannels, appendingTo: &mixed)
                 if let resampler {

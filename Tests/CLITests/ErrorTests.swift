@@ -78,6 +78,18 @@ struct ErrorTests {
         try expectFailure(["convert", "-y", src, src], status: 73, mentions: ["input"])
     }
 
+    @Test("a decode failure mid-stream leaves no output behind")
+    func noPartialOutput() throws {
+        let dir = Scratch()
+        let src = dir.file("cut.aiff"), dst = dir.file("out.flac")
+        // An AIFF whose sample data stops at a third of what its header declares.
+        let made = try CLI.shell("sox -n -r 16000 -c 1 -b 16 \(CLI.quote(src)) synth 3 sine 300 && truncate -s 32000 \(CLI.quote(src))")
+        try #require(made.status == 0)
+        try expectFailure(["convert", src, dst], status: 65, mentions: ["cut.aiff", "truncated"])
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        #expect(left == ["cut.aiff"], "left behind: \(left)")
+    }
+
     @Test("usage errors → 64")
     func usage() throws {
         try expectFailure(["info"], status: 64, mentions: [])
