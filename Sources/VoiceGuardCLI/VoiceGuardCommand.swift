@@ -3,6 +3,7 @@ import VoiceGuard
 
 /// The `voiceguard` command: the root of every subcommand.
 public struct VoiceGuardCommand: ParsableCommand {
+    /// Command name, help text, version and subcommands.
     public static let configuration = CommandConfiguration(
         commandName: "voiceguard",
         abstract: "Make voice audio safer to produce, share and keep.",
@@ -14,5 +15,6 @@ public struct VoiceGuardCommand: ParsableCommand {
         version: VoiceGuardVersion.current,
         subcommands: [InfoCommand.self, ConvertCommand.self])
 
+    /// Creates the command (ArgumentParser fills in the options).
     public init() {}
 }
