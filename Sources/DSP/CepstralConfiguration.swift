@@ -25,18 +25,8 @@ public struct CepstralConfiguration: Sendable, Hashable, Codable {
     public var sampleRate: Double
     /// Pre-emphasis coefficient α in [0, 1); `nil` or 0 disables it.
     public var preEmphasis: Float?
-    /// Samples per frame.
-    public var frameLength: Int
-    /// Samples between frames.
-    public var hop: Int
-    /// FFT length ≥ frameLength.
-    public var fftSize: Int
-    /// Window shape.
-    public var window: WindowKind
-    /// Symmetric (MATLAB `hamming(N)`) rather than periodic window.
-    public var symmetricWindow: Bool
-    /// Frame placement.
-    public var layout: FrameLayout
+    /// Frame length, hop, FFT size, window and frame placement (in samples).
+    public var framing: STFTConfiguration
     /// Filter spacing.
     public var scale: FrequencyScale
     /// Number of triangular filters.
@@ -64,19 +54,13 @@ public struct CepstralConfiguration: Sendable, Hashable, Codable {
     public var dimension: Int { coefficientCount * (deltaOrder + 1) }
 
     /// Creates a configuration (see each property for units and ranges).
-    public init(sampleRate: Double, preEmphasis: Float?, frameLength: Int, hop: Int, fftSize: Int,
-                window: WindowKind, symmetricWindow: Bool, layout: FrameLayout, scale: FrequencyScale,
+    public init(sampleRate: Double, preEmphasis: Float?, framing: STFTConfiguration, scale: FrequencyScale,
                 filterCount: Int, lowHz: Double = 0, highHz: Double? = nil, spectrum: SpectrumKind,
                 logBase: LogBase, logFloor: Float, coefficientCount: Int, includeC0: Bool,
                 deltaOrder: Int, delta: DeltaConfiguration) {
         self.sampleRate = sampleRate
         self.preEmphasis = preEmphasis
-        self.frameLength = frameLength
-        self.hop = hop
-        self.fftSize = fftSize
-        self.window = window
-        self.symmetricWindow = symmetricWindow
-        self.layout = layout
+        self.framing = framing
         self.scale = scale
         self.filterCount = filterCount
         self.lowHz = lowHz
@@ -98,9 +82,11 @@ public struct CepstralConfiguration: Sendable, Hashable, Codable {
     public static func asvspoof2019LFCC(sampleRate: Double = 16_000) -> CepstralConfiguration {
         let frame = Int((sampleRate * 0.020).rounded())
         return CepstralConfiguration(
-            sampleRate: sampleRate, preEmphasis: 0.97, frameLength: frame, hop: frame / 2,
-            fftSize: max(512, STFTConfiguration.nextPowerOfTwo(frame)),
-            window: .hamming, symmetricWindow: true, layout: .startAligned, scale: .linear,
+            sampleRate: sampleRate, preEmphasis: 0.97,
+            framing: STFTConfiguration(frameLength: frame, hop: frame / 2,
+                                       fftSize: max(512, STFTConfiguration.nextPowerOfTwo(frame)),
+                                       window: .hamming, symmetricWindow: true, layout: .startAligned),
+            scale: .linear,
             filterCount: 20, spectrum: .power, logBase: .base10, logFloor: 2.220446049250313e-16,
             coefficientCount: 20, includeC0: true, deltaOrder: 2,
             delta: DeltaConfiguration(halfWidth: 1, normalized: false))
@@ -112,9 +98,10 @@ public struct CepstralConfiguration: Sendable, Hashable, Codable {
     public static func mfcc(sampleRate: Double = 16_000) -> CepstralConfiguration {
         let frame = Int((sampleRate * 0.025).rounded())
         return CepstralConfiguration(
-            sampleRate: sampleRate, preEmphasis: 0.97, frameLength: frame, hop: Int((sampleRate * 0.010).rounded()),
-            fftSize: STFTConfiguration.nextPowerOfTwo(frame),
-            window: .hamming, symmetricWindow: true, layout: .startAligned, scale: .mel,
+            sampleRate: sampleRate, preEmphasis: 0.97,
+            framing: STFTConfiguration(frameLength: frame, hop: Int((sampleRate * 0.010).rounded()),
+                                       window: .hamming, symmetricWindow: true, layout: .startAligned),
+            scale: .mel,
             filterCount: 40, lowHz: 20, spectrum: .power, logBase: .natural, logFloor: 1e-10,
             coefficientCount: 13, includeC0: true, deltaOrder: 2,
             delta: DeltaConfiguration(halfWidth: 2, normalized: true))

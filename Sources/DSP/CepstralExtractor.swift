@@ -20,8 +20,7 @@ public struct CepstralExtractor: Sendable {
     /// - Throws: `DSPError.invalidConfiguration` when a parameter is out of range.
     public init(_ configuration: CepstralConfiguration) throws(DSPError) {
         let c = configuration
-        try STFTConfiguration(frameLength: c.frameLength, hop: c.hop, fftSize: c.fftSize,
-                              window: c.window, symmetricWindow: c.symmetricWindow, layout: c.layout).validate()
+        try c.framing.validate()
         let maxCoefficients = c.includeC0 ? c.filterCount : c.filterCount - 1
         guard (1...max(1, maxCoefficients)).contains(c.coefficientCount) else {
             throw .invalidConfiguration(detail: "coefficientCount \(c.coefficientCount); expected 1...\(maxCoefficients) for \(c.filterCount) filters")
@@ -32,10 +31,10 @@ public struct CepstralExtractor: Sendable {
             throw .invalidConfiguration(detail: "preEmphasis \(a); expected 0 ≤ α < 1")
         }
         self.configuration = c
-        self.filterbank = try TriangularFilterbank(scale: c.scale, filterCount: c.filterCount, fftSize: c.fftSize,
+        self.filterbank = try TriangularFilterbank(scale: c.scale, filterCount: c.filterCount, fftSize: c.framing.fftSize,
                                                    sampleRate: c.sampleRate, lowHz: c.lowHz, highHz: c.highHz)
-        self.window = c.window.values(length: c.frameLength, symmetric: c.symmetricWindow)
-        self.fft = RealFFT(size: c.fftSize)
+        self.window = c.framing.window.values(length: c.framing.frameLength, symmetric: c.framing.symmetricWindow)
+        self.fft = RealFFT(size: c.framing.fftSize)
         let m = c.filterCount
         let firstIndex = c.includeC0 ? 0 : 1
         var matrix = [Float](repeating: 0, count: c.coefficientCount * m)
@@ -51,7 +50,8 @@ public struct CepstralExtractor: Sendable {
 
     /// Number of frames `extract` returns for `sampleCount` samples.
     public func frameCount(sampleCount: Int) -> Int {
-        configuration.layout.frameCount(length: sampleCount, frameLength: configuration.frameLength, hop: configuration.hop)
+        let f = configuration.framing
+        return f.layout.frameCount(length: sampleCount, frameLength: f.frameLength, hop: f.hop)
     }
 
     /// Features of a mono signal at `configuration.sampleRate`: static coefficients followed by
@@ -70,21 +70,22 @@ public struct CepstralExtractor: Sendable {
     public func extractStatic(_ signal: [Float]) throws(DSPError) -> FeatureMatrix {
         guard !signal.isEmpty else { throw .inputTooShort(samples: 0, minimum: 1) }
         let c = configuration
+        let framing = c.framing
         let emphasised = Self.preEmphasize(signal, coefficient: c.preEmphasis ?? 0)
         let frames = frameCount(sampleCount: signal.count)
-        let bins = c.fftSize / 2 + 1
+        let bins = framing.fftSize / 2 + 1
         let m = c.filterCount, q = c.coefficientCount
         var out = [Float](repeating: 0, count: frames * q)
 
-        let frame = RealFFT.allocate(c.fftSize)
-        let spectrum = RealFFT.allocate(c.fftSize + 2)
+        let frame = RealFFT.allocate(framing.fftSize)
+        let spectrum = RealFFT.allocate(framing.fftSize + 2)
         let power = UnsafeMutableBufferPointer<Float>.allocate(capacity: bins)
         let energies = UnsafeMutableBufferPointer<Float>.allocate(capacity: m)
         defer {
             RealFFT.deallocate(frame); RealFFT.deallocate(spectrum)
             power.deallocate(); energies.deallocate()
         }
-        let origin = c.layout.origin(frameLength: c.frameLength, hop: c.hop)
+        let origin = framing.layout.origin(frameLength: framing.frameLength, hop: framing.hop)
         let useLog10 = c.logBase == .base10
         let floor = c.logFloor
         emphasised.withUnsafeBufferPointer { x in
@@ -92,7 +93,7 @@ public struct CepstralExtractor: Sendable {
                 dct.withUnsafeBufferPointer { dctRows in
                     out.withUnsafeMutableBufferPointer { result in
                         for f in 0..<frames {
-                            FrameCopy.windowed(x, start: origin + f * c.hop, window: w, into: frame)
+                            FrameCopy.windowed(x, start: origin + f * framing.hop, window: w, into: frame)
                             fft.forward(frame.baseAddress!, spectrum.baseAddress!)
                             Kernels.squaredMagnitudes(interleaved: UnsafeBufferPointer(spectrum), into: power)
                             if c.spectrum == .magnitude {
