@@ -4,6 +4,7 @@
 // Layers (dependencies point down only):
 //   voiceguard (executable) → VoiceGuardCLI → VoiceGuard (umbrella)
 //   → capability modules (later: Watermark, SynthDetect, Redaction, Audit)
+//   → Corpus (validation, shortcut report) → Manifests, Evaluation
 //   → DSP (FFTW, soxr) → AudioIO (libsndfile) → AudioCore
 import PackageDescription
 
@@ -24,6 +25,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
     ],
     targets: [
         // System libraries (Debian -dev packages, found through pkg-config).
@@ -55,10 +57,26 @@ let package = Package(
                 .product(name: "RealModule", package: "swift-numerics"),
             ],
             swiftSettings: swiftSettings),
+        // Corpus manifests (CSV through CSV.swift, JSONL): records with arbitrary attributes.
+        .target(
+            name: "Manifests",
+            dependencies: ["AudioCore", .product(name: "CSV", package: "CSV.swift")],
+            swiftSettings: swiftSettings),
+        // Detection metrics: EER and friends.
+        .target(
+            name: "Evaluation",
+            dependencies: ["AudioCore"],
+            swiftSettings: swiftSettings),
+        // Corpus validation and the trivial-cue (shortcut) report.
+        .target(
+            name: "Corpus",
+            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation",
+                           .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: swiftSettings),
         // Umbrella: `import VoiceGuard` brings every public module.
         .target(
             name: "VoiceGuard",
-            dependencies: ["AudioCore", "AudioIO", "DSP"],
+            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Corpus"],
             swiftSettings: swiftSettings),
         // Command implementations (a library so tests can reach them).
         .target(
@@ -82,6 +100,9 @@ let package = Package(
         .testTarget(
             name: "DSPTests", dependencies: ["DSP"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CorpusTests", dependencies: ["Corpus", "Manifests", "Evaluation"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CLITests", dependencies: ["VoiceGuardCLI"],

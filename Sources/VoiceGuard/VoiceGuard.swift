@@ -2,6 +2,9 @@
 @_exported public import AudioCore
 @_exported public import AudioIO
 @_exported public import DSP
+@_exported public import Manifests
+@_exported public import Evaluation
+@_exported public import Corpus
 
 /// Version information of the toolkit.
 public enum VoiceGuardVersion {

@@ -84,3 +84,18 @@ func runReportingErrors(_ console: Console, _ body: () throws -> Void) throws {
         throw ExitCode(ExitStatus.software)
     }
 }
+
+/// `runReportingErrors` for async command bodies.
+func runReportingErrors(_ console: Console, _ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as any VoiceGuardError {
+        console.error(error.description)
+        throw ExitCode(error.exitStatus)
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        console.error("internal error: \(error)")
+        throw ExitCode(ExitStatus.software)
+    }
+}

@@ -2,7 +2,8 @@ public import ArgumentParser
 import VoiceGuard
 
 /// The `voiceguard` command: the root of every subcommand.
-public struct VoiceGuardCommand: ParsableCommand {
+@available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
+public struct VoiceGuardCommand: AsyncParsableCommand {
     /// Command name, help text, version and subcommands.
     public static let configuration = CommandConfiguration(
         commandName: "voiceguard",
@@ -13,8 +14,31 @@ public struct VoiceGuardCommand: ParsableCommand {
         Machine-readable results go to stdout with --json; human messages go to stderr.
         """,
         version: VoiceGuardVersion.current,
-        subcommands: [InfoCommand.self, ConvertCommand.self])
+        subcommands: [InfoCommand.self, ConvertCommand.self, CorpusCommand.self])
 
     /// Creates the command (ArgumentParser fills in the options).
     public init() {}
+}
+
+/// A subcommand whose work is asynchronous. `VoiceGuardCommand.runMain()` awaits it directly,
+/// so dispatch never depends on how the compiler ranks ArgumentParser's sync and async `run()`.
+protocol AsyncRunnable {
+    func runAsync() async throws
+}
+
+@available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
+extension VoiceGuardCommand {
+    /// Parses the process arguments and runs the chosen subcommand; exits with its status.
+    public static func runMain() async {
+        do {
+            var command = try parseAsRoot()
+            if let asyncCommand = command as? any AsyncRunnable {
+                try await asyncCommand.runAsync()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -1,3 +1,3 @@
 import VoiceGuardCLI
 
-VoiceGuardCommand.main()
+await VoiceGuardCommand.runMain()

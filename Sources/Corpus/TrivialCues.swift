@@ -1,0 +1,124 @@
+import AudioCore
+import AudioIO
+import DSP
+import RealModule
+import Evaluation
+public import Manifests
+
+/// Properties of a recording that say nothing about how a voice was produced but can still
+/// separate bona fide from spoofed speech in a badly built corpus.
+public struct TrivialCues: Sendable, Hashable, Codable {
+    /// Sampling rate of the file, hertz.
+    public var sampleRate: Double
+    /// Mean power at or above 4 kHz, dB relative to a full-scale sine in one bin's width
+    /// (−200 dB when the file cannot hold 4 kHz). An absolute level, so pauses do not change it.
+    public var energyAbove4kHz: Double
+    /// Time before the first 10 ms frame within 40 dB of the loudest frame, seconds.
+    public var leadingSilence: Double
+    /// Time after the last such frame, seconds.
+    public var trailingSilence: Double
+    /// Length, seconds.
+    public var duration: Double
+
+    /// Cue names in report order.
+    public static let names = ["sample_rate", "energy_above_4khz", "leading_silence", "trailing_silence", "duration"]
+
+    /// The cue called `name`.
+    public func value(_ name: String) -> Double {
+        switch name {
+        case "sample_rate": sampleRate
+        case "energy_above_4khz": energyAbove4kHz
+        case "leading_silence": leadingSilence
+        case "trailing_silence": trailingSilence
+        default: duration
+        }
+    }
+
+    /// Measures the cues of a mono signal at `rate` hertz.
+    public static func measure(_ x: [Float], rate: Double) throws -> TrivialCues {
+        let hop = max(1, Int(rate / 100))
+        let frames = x.count / hop
+        var energies = [Float](repeating: 0, count: max(1, frames))
+        x.withUnsafeBufferPointer { p in
+            for f in 0..<frames {
+                energies[f] = Kernels.sumOfSquares(UnsafeBufferPointer(rebasing: p[(f * hop)..<((f + 1) * hop)])) / Float(hop) + 1e-20
+            }
+        }
+        let peak = energies.max() ?? 1e-20
+        let threshold = peak * 1e-4  // −40 dB
+        let first = energies.firstIndex { $0 >= threshold } ?? 0
+        let last = energies.lastIndex { $0 >= threshold } ?? max(0, frames - 1)
+        var high = 0.0, frameCount = 0
+        if rate > 8_000 + 1, x.count >= 512 {
+            let stft = try STFT(STFTConfiguration(frameLength: 512, hop: 256, window: .hann, layout: .startAligned))
+            let firstHighBin = Int((4_000 / rate * 512).rounded(.up))
+            x.withUnsafeBufferPointer { p in
+                stft.forEachFrame(of: p) { _, s in
+                    frameCount += 1
+                    for k in firstHighBin...256 {
+                        high += Double(s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1])
+                    }
+                }
+            }
+        }
+        let level = frameCount > 0 ? 10 * log10Double(high / Double(frameCount) / (128.0 * 128.0) + 1e-20) : -200
+        return TrivialCues(sampleRate: rate, energyAbove4kHz: level,
+                           leadingSilence: Double(first * hop) / rate,
+                           trailingSilence: Double(max(0, x.count - (last + 1) * hop)) / rate,
+                           duration: Double(x.count) / rate)
+    }
+}
+
+/// How well each trivial cue alone separates the labels of a corpus.
+public struct TrivialCueReport: Sendable, Codable {
+    /// The manifest analysed.
+    public var manifest: String
+    /// Track / channel name from the manifest's `channel` column.
+    public var channel: String
+    /// Bona fide items measured.
+    public var bonafide: Int
+    /// Spoof items measured.
+    public var spoof: Int
+    /// Items that could not be read (skipped).
+    public var failed: Int
+    /// EER (0...0.5, best direction) of each cue used alone as a detector, keyed by cue name.
+    public var equalErrorRates: [String: Double]
+
+    /// Computes the report, reading files with up to `jobs` concurrent decodes.
+    public static func compute(_ manifest: Manifest, jobs: Int = 2) async -> TrivialCueReport {
+        let records = manifest.records.filter { $0["label"] == "bonafide" || $0["label"] == "spoof" }
+        let cues = await withTaskGroup(of: (Int, TrivialCues?).self, returning: [TrivialCues?].self) { group in
+            var out = [TrivialCues?](repeating: nil, count: records.count)
+            var next = 0
+            func addNext() {
+                guard next < records.count else { return }
+                let index = next, record = records[index]
+                next += 1
+                group.addTask {
+                    guard let audio = try? AudioFileReader.read(path: record.resolvedPath) else { return (index, nil) }
+                    let mono = ChannelMixer.mono(audio)
+                    return (index, try? TrivialCues.measure(mono, rate: audio.sampleRate))
+                }
+            }
+            for _ in 0..<max(1, jobs) { addNext() }
+            while let (i, c) = await group.next() {
+                out[i] = c
+                addNext()
+            }
+            return out
+        }
+        var eers: [String: Double] = [:]
+        for name in TrivialCues.names {
+            let trials = zip(records, cues).compactMap { r, c in
+                c.map { ScoredTrial(score: $0.value(name), isTarget: r["label"] == "bonafide") }
+            }
+            eers[name] = DetectionMetrics.bestDirectionEqualErrorRate(trials)
+        }
+        return TrivialCueReport(manifest: manifest.path, channel: records.first?["channel"] ?? "?",
+                                bonafide: records.filter { $0["label"] == "bonafide" }.count,
+                                spoof: records.filter { $0["label"] == "spoof" }.count,
+                                failed: cues.filter { $0 == nil }.count, equalErrorRates: eers)
+    }
+}
+
+func log10Double(_ x: Double) -> Double { Double.log10(x) }
