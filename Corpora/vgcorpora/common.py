@@ -31,6 +31,7 @@ def atomic_write_bytes(path, data: bytes):
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -57,6 +58,7 @@ def write_wav(path, samples: np.ndarray, rate: int):
             w.setsampwidth(2)
             w.setframerate(rate)
             w.writeframes(pcm.tobytes())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

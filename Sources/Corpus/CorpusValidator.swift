@@ -37,7 +37,8 @@ public enum CorpusValidator {
     ///
     /// - Every `path` exists and decodes to the end; its decoded duration matches `duration`
     ///   (seconds) within `durationTolerance` seconds when that column exists.
-    /// - `label` is `bonafide` or `spoof` when present; `text` is non-empty when the column exists.
+    /// - `label` is `bonafide` or `spoof` when present; `text` is non-empty when the column exists
+    ///   (except for records whose `kind` is `music`).
     /// - Splits (`split` column, values `train`/`dev`/`test`): bona fide speakers appear in one
     ///   split only; spoof engines of `test` appear in no other split. Rows with other split
     ///   values (e.g. `extra`) are ignored here.
@@ -74,7 +75,9 @@ public enum CorpusValidator {
                     if let label = record["label"], label != "bonafide" && label != "spoof" {
                         problems.append("label '\(label)'; expected bonafide or spoof")
                     }
-                    if hasText && record["text"] == nil { problems.append("transcript (text) is missing") }
+                    if hasText && record["text"] == nil && record["kind"] != "music" {
+                        problems.append("transcript (text) is missing")
+                    }
                     return (index, seconds, problems)
                 }
             }
