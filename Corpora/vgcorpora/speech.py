@@ -240,7 +240,7 @@ def build(out_root, seed, scale, jobs, quiet=False):
                 id=it["id"], path=path if track == "orig" and it["label"] == "bonafide" else os.path.relpath(path, out_dir),
                 label=it["label"], source=it["source"], engine=it["engine"], voice=it["voice"],
                 language=it["language"], speaker=it["speaker"], gender=it["gender"],
-                channel={"orig": "original", "wide": "wide-16k-3.9k", "tel": "tel-300-3400"}[track],
+                channel={"orig": "original", "wide": "wide-16k-3.7k", "tel": "tel-300-3400"}[track],
                 sample_rate_orig=it["sample_rate_orig"],
                 duration=f"{it['duration_orig'] if track == 'orig' else durations[track][it['id']]:.3f}",
                 text=it["text"], split=it["split"], licence=it["licence"], attribution=it["attribution"])
