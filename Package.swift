@@ -73,10 +73,15 @@ let package = Package(
             dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation",
                            .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: swiftSettings),
+        // Keyed spread-spectrum watermark: embedding, detection, payload coding.
+        .target(
+            name: "Watermark",
+            dependencies: ["AudioCore", "DSP"],
+            swiftSettings: swiftSettings),
         // Umbrella: `import VoiceGuard` brings every public module.
         .target(
             name: "VoiceGuard",
-            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Corpus"],
+            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Corpus", "Watermark"],
             swiftSettings: swiftSettings),
         // Command implementations (a library so tests can reach them).
         .target(
@@ -103,6 +108,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CorpusTests", dependencies: ["Corpus", "Manifests", "Evaluation"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WatermarkTests", dependencies: ["Watermark", "AudioIO", "DSP"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CLITests", dependencies: ["VoiceGuardCLI"],

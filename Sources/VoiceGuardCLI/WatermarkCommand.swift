@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import VoiceGuard
+
+/// `voiceguard watermark …`: keyed watermark embedding and detection.
+struct WatermarkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watermark",
+        abstract: "Embed and detect keyed spread-spectrum watermarks.",
+        subcommands: [GenKey.self, Embed.self, Detect.self])
+}
+
+extension WatermarkCommand {
+    /// `voiceguard watermark gen-key KEYFILE`
+    struct GenKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gen-key", abstract: "Write a new random 256-bit key to KEYFILE (mode 0600; never replaces a file).")
+
+        @Argument(help: "Key file to create.")
+        var keyFile: String
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let console = global.console
+            try runReportingErrors(console) {
+                let key = WatermarkKey.generate()
+                try key.write(to: keyFile)
+                console.info("\(keyFile): new key, fingerprint \(key.fingerprint)")
+                if global.json { try Console.printJSON(["key_file": keyFile, "fingerprint": key.fingerprint]) }
+            }
+        }
+    }
+
+    /// `voiceguard watermark embed IN OUT --key KEYFILE --payload HEX`
+    struct Embed: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "embed", abstract: "Mark IN with a payload under a key and write OUT (same format unless asked).")
+
+        @Argument(help: "Input audio, or - for stdin.") var input: String
+        @Argument(help: "Output audio, or - for stdout.") var output: String
+        @Option(name: .long, help: "Key file made by gen-key.") var key: String
+        @Option(name: .long, help: "Payload: 32 hex digits (128 bits), or 8 with --short.") var payload: String
+        @Option(name: .long, help: "Strength 0.25–4 (default 1): higher is more robust and more audible.") var strength: Double = 1
+        @Flag(name: .long, help: "32-bit payload that needs less audio.") var short = false
+        @Flag(name: [.customShort("y"), .long], help: "Replace OUT if it exists.") var overwrite = false
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let console = global.console
+            try runReportingErrors(console) {
+                let watermarkKey = try WatermarkKey.read(from: key)
+                let message = try Payload(hex: payload, size: short ? .short : .standard)
+                let reader = try AudioFileReader(path: input)
+                let audio = try reader.readAll()
+                let marked = try SpreadSpectrumEmbedder(key: watermarkKey, payload: message, strength: strength).embed(audio)
+                var format = reader.info.format ?? AudioFormat(container: .wav, encoding: .pcm16)
+                if output != "-", let inferred = AudioFormat.inferred(fromPath: output) {
+                    format = AudioFormat(container: inferred.container,
+                                         encoding: AudioFormat.encodings(for: inferred.container).contains(format.encoding) ? format.encoding : inferred.encoding)
+                }
+                if output == "-" && ![.wav, .au, .raw].contains(format.container) { format = AudioFormat(container: .wav, encoding: .pcm16) }
+                try AudioFileWriter.write(marked, to: output, format: format,
+                                          options: .init(overwrite: overwrite, protectedInputs: [input]))
+                let snr = signalToNoise(original: audio.samples, marked: marked.samples)
+                console.info("\(output == "-" ? "stdout" : output): marked \(String(format: "%.2f", audio.duration)) s with \(message.size.rawValue)-bit payload, SNR \(String(format: "%.1f", snr)) dB")
+                if global.json {
+                    try Console.printJSON(EmbedSummary(output: output, payload: message.hex, durationSeconds: audio.duration, snrDB: snr))
+                }
+            }
+        }
+    }
+
+    /// `voiceguard watermark detect IN... --key KEYFILE`
+    struct Detect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "detect", abstract: "Find watermarks made with a key.",
+            discussion: "Exit status 0 when a watermark (or, with --expect, that payload) is found in every file, 1 when not, 65/66 for unreadable input.")
+
+        @Argument(help: "Audio files, or - for stdin.") var files: [String]
+        @Option(name: .long, help: "Key file.") var key: String
+        @Option(name: .long, help: "Exit 0 only if this payload (hex) is found in every file.") var expect: String?
+        @Flag(name: .long, help: "Look for 32-bit payloads.") var short = false
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let console = global.console
+            try runReportingErrors(console) {
+                let watermarkKey = try WatermarkKey.read(from: key)
+                let expected = try expect.map { try Payload(hex: $0, size: short ? .short : .standard).hex }
+                var results: [DetectResult] = []
+                var allFound = true
+                var failure: ExitStatus?
+                for path in files {
+                    do {
+                        let audio = try AudioFileReader.read(path: path)
+                        let detections = try WatermarkDetector(key: watermarkKey, payloadSize: short ? .short : .standard).detect(audio)
+                        results.append(DetectResult(path: path, detections: detections, error: nil))
+                        let ok = expected.map { e in detections.contains { $0.payload == e } } ?? !detections.isEmpty
+                        allFound = allFound && ok
+                        if !global.json {
+                            if detections.isEmpty { Console.writeOutput("\(path): no watermark\n") }
+                            for d in detections {
+                                Console.writeOutput("\(path): \(d.payload) \(String(format: "%.2f–%.2f s", d.startSeconds, d.endSeconds)) bit errors \(d.bitErrors)/\(d.codedBits) p \(String(format: "%.1e", d.pValue))\n")
+                            }
+                        }
+                    } catch {
+                        let report = ErrorReport(error)
+                        console.error(report.message)
+                        results.append(DetectResult(path: path, detections: [], error: report))
+                        failure = failure ?? ExitStatus(rawValue: report.exitStatus)
+                        allFound = false
+                    }
+                }
+                if global.json { try Console.printJSON(DetectOutput(files: results)) }
+                if let failure { throw ExitCode(failure) }
+                if !allFound { throw ExitCode(ExitStatus.negative) }
+            }
+        }
+    }
+}
+
+func signalToNoise(original: [Float], marked: [Float]) -> Double {
+    var s = 0.0, n = 0.0
+    for (a, b) in zip(original, marked) { s += Double(a) * Double(a); n += Double(a - b) * Double(a - b) }
+    return n > 0 ? 10 * log10(s / n) : .infinity
+}
+
+struct EmbedSummary: Codable {
+    var schema = "voiceguard.watermark-embed/1"
+    var output: String
+    var payload: String
+    var durationSeconds: Double
+    var snrDB: Double
+    enum CodingKeys: String, CodingKey {
+        case schema, output, payload
+        case durationSeconds = "duration_seconds"
+        case snrDB = "snr_db"
+    }
+}
+
+struct DetectResult: Codable {
+    var path: String
+    var detections: [WatermarkDetection]
+    var error: ErrorReport?
+}
+
+struct DetectOutput: Codable {
+    var schema = "voiceguard.watermark-detect/1"
+    var files: [DetectResult]
+}

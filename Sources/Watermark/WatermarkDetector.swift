@@ -1,0 +1,163 @@
+public import AudioCore
+import DSP
+import Foundation
+
+/// One watermark found in audio.
+public struct WatermarkDetection: Sendable, Hashable, Codable {
+    /// The payload, lower-case hex.
+    public var payload: String
+    /// Where the marked blocks found start, seconds from the start of the audio.
+    public var startSeconds: Double
+    /// Where they end, seconds.
+    public var endSeconds: Double
+    /// Coded bits whose hard decision disagrees with the re-encoded payload.
+    public var bitErrors: Int
+    /// Coded bits compared.
+    public var codedBits: Int
+    /// Probability that unmarked audio (or audio marked with another key) produces a detection at
+    /// least this strong anywhere in the searched alignments (Bonferroni over all candidates).
+    public var pValue: Double
+    /// Blocks soft-combined for this detection (1 = a single block decoded by itself).
+    public var blocksCombined: Int
+    /// Sync correlation z-score of the decoded alignment.
+    public var syncScore: Double
+
+    enum CodingKeys: String, CodingKey {
+        case payload
+        case startSeconds = "start_seconds"
+        case endSeconds = "end_seconds"
+        case bitErrors = "bit_errors"
+        case codedBits = "coded_bits"
+        case pValue = "p_value"
+        case blocksCombined = "blocks_combined"
+        case syncScore = "sync_score"
+    }
+}
+
+/// Finds watermarks made with a key in audio of any length, wherever they start.
+///
+/// Every alignment (sub-hop offset × tile phase × start tile) is scored by the correlation of its
+/// sync bits; alignments with a z-score of at least `syncThreshold` are decoded (soft Viterbi) and
+/// accepted when the CRC-32 matches and the p-value is at most `maximumPValue`. Consecutive blocks
+/// at one alignment are also soft-combined, so long, damaged audio still decodes.
+public struct WatermarkDetector: Sendable {
+    /// The key.
+    public let key: WatermarkKey
+    /// The payload size to look for.
+    public let payloadSize: Payload.Size
+    /// Sync z-score needed before decoding is attempted.
+    public var syncThreshold: Double = 4
+    /// Largest p-value reported (default 1e-9).
+    public var maximumPValue: Double = 1e-9
+    /// Quantiser step the embedder used at strength 1 (detection is strength-independent up to 4×).
+    public var step: Float = SpreadSpectrumEmbedder.baseStep
+
+    /// Creates a detector.
+    public init(key: WatermarkKey, payloadSize: Payload.Size = .standard) {
+        self.key = key
+        self.payloadSize = payloadSize
+    }
+
+    /// All detections in `audio`, merged per payload, earliest first. Empty for unmarked audio.
+    public func detect(_ audio: AudioBuffer) throws(WatermarkError) -> [WatermarkDetection] {
+        let layout = try WatermarkLayout(sampleRate: audio.sampleRate, payloadSize: payloadSize)
+        guard audio.duration >= layout.blockSeconds else {
+            throw .audioTooShort(seconds: audio.duration, minimumSeconds: layout.minimumDetectableSeconds)
+        }
+        let map = CellMap(layout: layout, key: key)
+        let syncSigns: [Float] = map.syncValues.map { $0 == 0 ? 1 : -1 }
+        let stft = try! STFT(STFTConfiguration(frameLength: layout.frameLength, hop: layout.hop, fftSize: layout.frameLength, window: .sqrtHann, layout: .startAligned))
+        let channels = audio.channels
+        let offsets = (0..<4).map { $0 * layout.hop / 4 }
+        var found: [(payload: [UInt8], detection: WatermarkDetection)] = []
+        var candidates = 0
+        var accepted: [(start: Int, payload: [UInt8], z: Double, errors: Int, blocks: Int)] = []
+        for offset in offsets {
+            let spectrograms = channels.map { ch in stft.forward(Array(ch.dropFirst(offset))) }
+            let powers = BandEnergies.bandPowers(spectrograms, layout: layout)
+            let floor = BandEnergies.floor(powers)
+            for phase in 0..<layout.framesPerTile {
+                let tiles = BandEnergies.logTiles(powers, layout: layout, phase: phase, floor: floor)
+                guard tiles.count >= layout.tilesPerBlock else { continue }
+                let starts = tiles.count - layout.tilesPerBlock + 1
+                // Soft values of every bit for every start tile.
+                func soft(_ start: Int) -> [Float] {
+                    map.cells.indices.map { j in
+                        var p: Float = 0
+                        for (i, c) in map.cells[j].enumerated() { p += map.spreading[j][i] * tiles[start + c.tile][c.band] }
+                        let phaseAngle = 2 * Float.pi * (p / step - map.dither[j])
+                        return Float(Foundation.cos(Double(phaseAngle)))  // +1 at bit-0 lattice, −1 at bit 1
+                    }
+                }
+                var perStart: [[Float]] = []
+                perStart.reserveCapacity(starts)
+                for s in 0..<starts { perStart.append(soft(s)) }
+                // Single blocks, then soft-combined runs of blocks at the same alignment.
+                for s in 0..<starts {
+                    var combined = perStart[s]
+                    var blocks = 1
+                    var next = s + layout.tilesPerBlock
+                    while true {
+                        candidates += 1
+                        if let result = decode(combined, layout: layout, syncSigns: syncSigns) {
+                            let sampleStart = offset + (phase + s * layout.framesPerTile) * layout.hop
+                            accepted.append((sampleStart, result.payload, result.z, result.errors, blocks))
+                            _ = sampleStart
+                            break
+                        }
+                        guard next < starts, blocks < 16 else { break }
+                        for j in combined.indices { combined[j] += perStart[next][j] }
+                        blocks += 1
+                        next += layout.tilesPerBlock
+                    }
+                }
+            }
+        }
+        // p-value per accepted candidate, merged by payload.
+        for a in accepted {
+            let p = min(1, Double(candidates) * gaussianTail(a.z) * Double.pow(2, -32))
+            guard p <= maximumPValue else { continue }
+            let start = Double(a.start) / audio.sampleRate
+            let end = min(audio.duration, start + Double(a.blocks) * layout.blockSeconds)
+            let detection = WatermarkDetection(
+                payload: Payload(bits: a.payload).hex, startSeconds: start, endSeconds: end, bitErrors: a.errors,
+                codedBits: layout.codedBits, pValue: p, blocksCombined: a.blocks, syncScore: a.z)
+            if let i = found.firstIndex(where: { $0.payload == a.payload }) {
+                var d = found[i].detection
+                d.startSeconds = min(d.startSeconds, detection.startSeconds)
+                d.endSeconds = max(d.endSeconds, detection.endSeconds)
+                if detection.pValue < d.pValue {
+                    d.pValue = detection.pValue; d.syncScore = detection.syncScore
+                    d.bitErrors = detection.bitErrors; d.blocksCombined = detection.blocksCombined
+                }
+                found[i].detection = d
+            } else {
+                found.append((a.payload, detection))
+            }
+        }
+        return found.map(\.detection).sorted { $0.startSeconds < $1.startSeconds }
+    }
+
+    /// Sync check then Viterbi + CRC on one (possibly combined) set of soft values.
+    private func decode(_ soft: [Float], layout: WatermarkLayout, syncSigns: [Float])
+        -> (payload: [UInt8], z: Double, errors: Int)? {
+        var dot: Double = 0, energy: Double = 0, coded: Double = 0
+        for i in 0..<layout.syncBits {
+            dot += Double(soft[i] * syncSigns[i])
+            energy += Double(soft[i] * soft[i])
+        }
+        for i in layout.syncBits..<soft.count { coded += Double(soft[i] * soft[i]) }
+        // Under no watermark, soft values are symmetric with the same spread on sync and coded bits.
+        let spread = (energy + coded) / Double(soft.count)
+        let z = dot / (Double(layout.syncBits) * max(spread, 1e-12)).squareRoot()
+        guard z >= syncThreshold else { return nil }
+        let codedSoft = soft[layout.syncBits...].map { -$0 }  // decoder: > 0 favours 1
+        guard let payload = ChannelCode.decode(Array(codedSoft), payloadBits: payloadSize.rawValue) else { return nil }
+        let expected = ChannelCode.encode(payload)
+        let errors = zip(expected, codedSoft).filter { ($0.0 == 1) != ($0.1 > 0) }.count
+        return (payload, z, errors)
+    }
+}
+
+/// P(Z ≥ z) for a standard normal Z.
+func gaussianTail(_ z: Double) -> Double { 0.5 * erfc(z / 2.0.squareRoot()) }
