@@ -72,6 +72,7 @@ public struct WatermarkDetector: Sendable {
         var found: [(payload: [UInt8], detection: WatermarkDetection)] = []
         var candidates = 0
         var accepted: [(start: Int, payload: [UInt8], z: Double, errors: Int, blocks: Int)] = []
+        let scorer = AlignmentScorer(map: map, layout: layout, step: step)
         for offset in offsets {
             let spectrograms = channels.map { ch in stft.forward(Array(ch.dropFirst(offset))) }
             let powers = BandEnergies.bandPowers(spectrograms, layout: layout)
@@ -79,36 +80,55 @@ public struct WatermarkDetector: Sendable {
             for phase in 0..<layout.framesPerTile {
                 let tiles = BandEnergies.logTiles(powers, layout: layout, phase: phase, floor: floor)
                 guard tiles.count >= layout.tilesPerBlock else { continue }
+                let flat = tiles.flatMap { $0 }
                 let starts = tiles.count - layout.tilesPerBlock + 1
-                // Soft values of every bit for every start tile.
-                func soft(_ start: Int) -> [Float] {
-                    map.cells.indices.map { j in
-                        var p: Float = 0
-                        for (i, c) in map.cells[j].enumerated() { p += map.spreading[j][i] * tiles[start + c.tile][c.band] }
-                        let phaseAngle = 2 * Float.pi * (p / step - map.dither[j])
-                        return Float(Foundation.cos(Double(phaseAngle)))  // +1 at bit-0 lattice, −1 at bit 1
+                let sync = (0..<starts).map { scorer.soft(flat, start: $0, bits: 0..<layout.syncBits) }
+                func record(_ s: Int, _ blocks: Int, _ result: (payload: [UInt8], z: Double, errors: Int)) {
+                    accepted.append((offset + (phase + s * layout.framesPerTile) * layout.hop, result.payload, result.z, result.errors, blocks))
+                }
+                // Single blocks.
+                var decoded = Set<Int>()
+                for s in 0..<starts {
+                    candidates += 1
+                    guard syncScore(sync[s], signs: syncSigns) >= syncThreshold else { continue }
+                    let soft = scorer.soft(flat, start: s, bits: 0..<map.cells.count)
+                    if let result = decode(soft, layout: layout, syncSigns: syncSigns) {
+                        record(s, 1, result)
+                        decoded.insert(s)
                     }
                 }
-                var perStart: [[Float]] = []
-                perStart.reserveCapacity(starts)
-                for s in 0..<starts { perStart.append(soft(s)) }
-                // Single blocks, then soft-combined runs of blocks at the same alignment.
-                for s in 0..<starts {
-                    var combined = perStart[s]
-                    var blocks = 1
-                    var next = s + layout.tilesPerBlock
-                    while true {
-                        candidates += 1
-                        if let result = decode(combined, layout: layout, syncSigns: syncSigns) {
-                            let sampleStart = offset + (phase + s * layout.framesPerTile) * layout.hop
-                            accepted.append((sampleStart, result.payload, result.z, result.errors, blocks))
-                            _ = sampleStart
-                            break
-                        }
-                        guard next < starts, blocks < 16 else { break }
-                        for j in combined.indices { combined[j] += perStart[next][j] }
+                // Runs of consecutive blocks at one alignment, soft-combined.
+                for residue in 0..<min(layout.tilesPerBlock, starts) {
+                    var runStart = residue
+                    var combinedSync = [Float](repeating: 0, count: layout.syncBits)
+                    var blocks = 0
+                    var s = residue
+                    while s < starts {
+                        if decoded.contains(s) { runStart = s + layout.tilesPerBlock; combinedSync = combinedSync.map { _ in 0 }; blocks = 0; s += layout.tilesPerBlock; continue }
+                        for i in 0..<layout.syncBits { combinedSync[i] += sync[s][i] }
                         blocks += 1
-                        next += layout.tilesPerBlock
+                        if blocks >= 2 {
+                            candidates += 1
+                            if syncScore(combinedSync, signs: syncSigns) >= syncThreshold {
+                                var soft = [Float](repeating: 0, count: map.cells.count)
+                                var b = runStart
+                                while b <= s {
+                                    let part = scorer.soft(flat, start: b, bits: 0..<map.cells.count)
+                                    for i in soft.indices { soft[i] += part[i] }
+                                    b += layout.tilesPerBlock
+                                }
+                                if let result = decode(soft, layout: layout, syncSigns: syncSigns) {
+                                    record(runStart, blocks, result)
+                                    runStart = s + layout.tilesPerBlock
+                                    combinedSync = combinedSync.map { _ in 0 }
+                                    blocks = 0
+                                }
+                            }
+                        }
+                        if blocks >= 16 {
+                            runStart = s + layout.tilesPerBlock; combinedSync = combinedSync.map { _ in 0 }; blocks = 0
+                        }
+                        s += layout.tilesPerBlock
                     }
                 }
             }
@@ -138,6 +158,16 @@ public struct WatermarkDetector: Sendable {
         return found.map(\.detection).sorted { $0.startSeconds < $1.startSeconds }
     }
 
+    /// z-score of sync soft values against the known sync signs.
+    private func syncScore(_ soft: [Float], signs: [Float]) -> Double {
+        var dot: Double = 0, energy: Double = 0
+        for i in soft.indices {
+            dot += Double(soft[i] * signs[i])
+            energy += Double(soft[i] * soft[i])
+        }
+        return energy > 0 ? dot / energy.squareRoot() : 0
+    }
+
     /// Sync check then Viterbi + CRC on one (possibly combined) set of soft values.
     private func decode(_ soft: [Float], layout: WatermarkLayout, syncSigns: [Float])
         -> (payload: [UInt8], z: Double, errors: Int)? {
@@ -154,10 +184,62 @@ public struct WatermarkDetector: Sendable {
         let codedSoft = soft[layout.syncBits...].map { -$0 }  // decoder: > 0 favours 1
         guard let payload = ChannelCode.decode(Array(codedSoft), payloadBits: payloadSize.rawValue) else { return nil }
         let expected = ChannelCode.encode(payload)
-        let errors = zip(expected, codedSoft).filter { ($0.0 == 1) != ($0.1 > 0) }.count
+        // Errors among the bits that carried information (erased bits, weight 0, are not counted).
+        let errors = zip(expected, codedSoft).filter { $0.1 != 0 && ($0.0 == 1) != ($0.1 > 0) }.count
         return (payload, z, errors)
     }
 }
 
 /// P(Z ≥ z) for a standard normal Z.
 func gaussianTail(_ z: Double) -> Double { 0.5 * erfc(z / 2.0.squareRoot()) }
+
+/// Soft values of bits at one block alignment, from flat log tile energies ([tile × band]).
+///
+/// soft = w · cos(2π (p / Δ − dither)): +1 on the bit-0 lattice, −1 on the bit-1 lattice, where
+/// p is the keyed projection and w ∈ [0, 1] the reliability of the bit: its quietest cell's level
+/// against the block's mean (0 at 20 dB or more below it, where noise and codecs dominate). One
+/// unreliable cell corrupts the whole projection, hence the minimum.
+struct AlignmentScorer {
+    let offsets: [Int]
+    let weights: [Float]
+    let dither: [Float]
+    let cellsPerBit: Int
+    let bandCount: Int
+    let tilesPerBlock: Int
+    let step: Float
+
+    init(map: CellMap, layout: WatermarkLayout, step: Float) {
+        offsets = map.cells.flatMap { $0.map { $0.tile * layout.bandCount + $0.band } }
+        weights = map.spreading.flatMap { $0 }
+        dither = map.dither
+        cellsPerBit = layout.cellsPerBit
+        bandCount = layout.bandCount
+        tilesPerBlock = layout.tilesPerBlock
+        self.step = step
+    }
+
+    func soft(_ tiles: [Float], start: Int, bits: Range<Int>) -> [Float] {
+        let base = start * bandCount
+        let span = tilesPerBlock * bandCount
+        return tiles.withUnsafeBufferPointer { t in
+            var mean: Float = 0
+            for i in 0..<span { mean += t[base + i] }
+            mean /= Float(span)
+            let floor = mean - 4.6  // 20 dB below the block mean (natural-log energy)
+            return offsets.withUnsafeBufferPointer { off in
+                weights.withUnsafeBufferPointer { u in
+                    bits.map { j in
+                        var p: Float = 0, level: Float = .infinity
+                        for i in (j * cellsPerBit)..<((j + 1) * cellsPerBit) {
+                            let e = t[base + off[i]]
+                            p += u[i] * e
+                            level = min(level, e)
+                        }
+                        let w = max(0, min(1, (level - floor) / 4.6))
+                        return w * Float(Foundation.cos(Double(2 * Float.pi * (p / step - dither[j]))))
+                    }
+                }
+            }
+        }
+    }
+}

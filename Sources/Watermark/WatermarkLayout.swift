@@ -63,7 +63,8 @@ public struct WatermarkLayout: Sendable, Hashable {
         syncBits = 64
         self.payloadSize = payloadSize
         codedBits = ChannelCode.codedLength(payloadBits: payloadSize.rawValue)
-        tilesPerBlock = ((syncBits + codedBits) * cellsPerBit + bandCount - 1) / bandCount
+        let cellsNeeded = (syncBits + codedBits) * cellsPerBit
+        tilesPerBlock = 2 * ((cellsNeeded + 2 * bandCount - 1) / (2 * bandCount))
     }
 
     /// Samples per tile.
@@ -101,19 +102,28 @@ struct CellMap: Sendable {
     init(layout: WatermarkLayout, key: WatermarkKey) {
         let bits = layout.syncBits + layout.codedBits
         var stream = KeyedStream(key: key.bytes, label: "cells/\(layout.payloadSize.rawValue)/\(layout.bandCount)/\(layout.tilesPerBlock)")
-        let order = stream.permutation(layout.tilesPerBlock * layout.bandCount)
+        // Cells come in pairs inside one band (two keyed tiles, signs + and −), so any gain or
+        // filter that treats a band the same over time cancels out of every projection.
+        var pairs: [(band: Int, plus: Int, minus: Int)] = []
+        for band in 0..<layout.bandCount {
+            let tiles = stream.permutation(layout.tilesPerBlock)
+            for i in stride(from: 0, to: tiles.count - 1, by: 2) { pairs.append((band, tiles[i], tiles[i + 1])) }
+        }
+        let order = stream.permutation(pairs.count)
+        let pairsPerBit = layout.cellsPerBit / 2
         var cells: [[(tile: Int, band: Int)]] = []
         var spreading: [[Float]] = []
-        let m = layout.cellsPerBit
+        let norm = 1 / Float(layout.cellsPerBit).squareRoot()
         for j in 0..<bits {
-            cells.append((0..<m).map { c in
-                let index = order[j * m + c]
-                return (index / layout.bandCount, index % layout.bandCount)
-            })
-            // Half +1, half −1 in keyed order: zero sum, so a gain or filter change cancels out.
-            let signs = stream.permutation(m).map { $0 < m / 2 ? Float(1) : Float(-1) }
-            let norm = 1 / Float(m).squareRoot()
-            spreading.append(signs.map { $0 * norm })
+            var c: [(tile: Int, band: Int)] = []
+            var u: [Float] = []
+            for k in 0..<pairsPerBit {
+                let pair = pairs[order[j * pairsPerBit + k]]
+                c.append((pair.plus, pair.band)); u.append(norm)
+                c.append((pair.minus, pair.band)); u.append(-norm)
+            }
+            cells.append(c)
+            spreading.append(u)
         }
         var ditherStream = KeyedStream(key: key.bytes, label: "dither/\(layout.payloadSize.rawValue)")
         dither = (0..<bits).map { _ in Float(ditherStream.nextUnit()) }
