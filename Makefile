@@ -31,6 +31,12 @@ demo: build
 	$(VG) info --json $(DEMO_OUT)/sample-16k.flac
 	@echo "== through pipes: sox | voiceguard convert - - | voiceguard info -"
 	sox $(SAMPLE) -t wav - | $(VG) convert - - --format wav --rate 48000 --channels 2 | $(VG) info -
+	@echo "== watermark: a new key, a 32-bit mark embedded, then detected (and not found in the original)"
+	rm -f $(DEMO_OUT)/demo.key
+	$(VG) watermark gen-key $(DEMO_OUT)/demo.key
+	$(VG) watermark embed $(SAMPLE) $(DEMO_OUT)/sample-marked.wav --key $(DEMO_OUT)/demo.key --payload c0ffee42 --short -y
+	$(VG) watermark detect $(DEMO_OUT)/sample-marked.wav --key $(DEMO_OUT)/demo.key --short --expect c0ffee42
+	$(VG) watermark detect $(SAMPLE) --key $(DEMO_OUT)/demo.key --short || echo "(exit $$?: no watermark in the original, as expected)"
 
 test: build
 	$(SWIFT) test --disable-xctest 2>&1 | tee .build/voiceguard-test.log; exit $${PIPESTATUS[0]}

@@ -110,3 +110,45 @@ struct ErrorTests {
         #expect(files[1]["frames"] as? Int == 1_600)
     }
 }
+
+@Suite("voiceguard watermark", .serialized)
+struct WatermarkCLITests {
+    @Test("gen-key, embed through pipes, detect with --expect and --json; exit codes")
+    func endToEnd() throws {
+        let dir = Scratch()
+        let key = dir.file("k.key"), sample = repositoryRoot() + "/Corpora/fixtures/speech/en-us-allison-conf-onlyperson.wav"
+        #expect(try CLI.run(["watermark", "gen-key", key]).status == 0)
+        let again = try CLI.run(["watermark", "gen-key", key])
+        #expect(again.status == 73 && again.stderr.contains("k.key"))
+        let marked = dir.file("marked.wav")
+        let embed = try CLI.shell("cat \(CLI.quote(sample)) | \"$VG\" watermark embed - - --key \(CLI.quote(key)) --payload deadbeef --short > \(CLI.quote(marked))")
+        #expect(embed.status == 0, "\(embed.stderr)")
+        let detect = try CLI.run(["watermark", "detect", marked, "--key", key, "--short", "--expect", "deadbeef", "--json"])
+        #expect(detect.status == 0, "\(detect.stderr)")
+        let files = try #require(detect.json?["files"] as? [[String: Any]])
+        let detections = try #require(files.first?["detections"] as? [[String: Any]])
+        #expect(detections.first?["payload"] as? String == "deadbeef")
+        #expect((detections.first?["p_value"] as? Double ?? 1) <= 1e-9)
+        #expect(try CLI.run(["watermark", "detect", marked, "--key", key, "--short", "--expect", "cafebabe"]).status == 1)
+        #expect(try CLI.run(["watermark", "detect", sample, "--key", key, "--short"]).status == 1)
+    }
+
+    @Test("bad keys, bad hex and too-short audio get specific errors")
+    func errors() throws {
+        let dir = Scratch()
+        let sample = repositoryRoot() + "/Corpora/fixtures/speech/en-us-allison-conf-onlyperson.wav"
+        let missing = try CLI.run(["watermark", "embed", sample, dir.file("o.wav"), "--key", dir.file("none"), "--payload", "00"])
+        #expect(missing.status == 66 && missing.stderr.contains("gen-key"))
+        let key = dir.file("k.key")
+        _ = try CLI.run(["watermark", "gen-key", key])
+        let hex = try CLI.run(["watermark", "embed", sample, dir.file("o.wav"), "--key", key, "--payload", "xyz"])
+        #expect(hex.status == 64 && hex.stderr.contains("character 1 ('x')"))
+        let short = try CLI.run(["watermark", "embed", sample, dir.file("o.wav"), "--key", key, "--payload", String(repeating: "a", count: 32)])
+        #expect(short.status == 65 && short.stderr.contains("needs at least"), "\(short.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("o.wav")))
+    }
+}
+
+func repositoryRoot() -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+}
