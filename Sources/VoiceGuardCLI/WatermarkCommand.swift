@@ -41,7 +41,7 @@ extension WatermarkCommand {
         @Argument(help: "Output audio, or - for stdout.") var output: String
         @Option(name: .long, help: "Key file made by gen-key.") var key: String
         @Option(name: .long, help: "Payload: 32 hex digits (128 bits), or 8 with --short.") var payload: String
-        @Option(name: .long, help: "Strength 0.25–4 (default 1): higher is more robust and more audible.") var strength: Double = 1
+        @Option(name: .long, help: "Strength 0.25–4 (default 1): higher is more robust and more audible; detect needs the same value.") var strength: Double = 1
         @Flag(name: .long, help: "32-bit payload that needs less audio.") var short = false
         @Flag(name: [.customShort("y"), .long], help: "Replace OUT if it exists.") var overwrite = false
         @OptionGroup var global: GlobalOptions
@@ -81,6 +81,7 @@ extension WatermarkCommand {
         @Option(name: .long, help: "Key file.") var key: String
         @Option(name: .long, help: "Exit 0 only if this payload (hex) is found in every file.") var expect: String?
         @Flag(name: .long, help: "Look for 32-bit payloads.") var short = false
+        @Option(name: .long, help: "The strength the marks were embedded with (default 1).") var strength: Double = 1
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
@@ -94,7 +95,7 @@ extension WatermarkCommand {
                 for path in files {
                     do {
                         let audio = try AudioFileReader.read(path: path)
-                        let detections = try WatermarkDetector(key: watermarkKey, payloadSize: short ? .short : .standard).detect(audio)
+                        let detections = try WatermarkDetector(key: watermarkKey, payloadSize: short ? .short : .standard, strength: strength).detect(audio)
                         results.append(DetectResult(path: path, detections: detections, error: nil))
                         let ok = expected.map { e in detections.contains { $0.payload == e } } ?? !detections.isEmpty
                         allFound = allFound && ok

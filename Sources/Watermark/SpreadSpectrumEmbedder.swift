@@ -14,7 +14,8 @@ public struct SpreadSpectrumEmbedder: Sendable {
     public let key: WatermarkKey
     /// The payload.
     public let payload: Payload
-    /// Strength: 1 is the default; quantiser step and distortion scale with it (0.25…4).
+    /// Strength: 1 is the default; the quantiser step and distortion scale with it (0.25…4). The
+    /// detector must be given the same strength.
     public let strength: Double
 
     /// Quantiser step at strength 1, in natural-log energy units of the projection.
@@ -31,6 +32,33 @@ public struct SpreadSpectrumEmbedder: Sendable {
         self.key = key
         self.payload = payload
         self.strength = strength
+    }
+
+    /// Splits a projection change `delta` over a bit's cells (log-energy changes c_i with
+    /// Σ u_i c_i = delta) so that the added signal energy Σ E_i c_i² is smallest: c_i ∝ u_i / E_i,
+    /// i.e. quiet cells (masked by their louder neighbours) take most of the change and loud cells,
+    /// which dominate the audible error, little. Each |c_i| is capped at `maximumCellChange`; what
+    /// the cap cuts is spread again over the other cells (two rounds).
+    static func allocate(_ delta: Float, spreading u: [Float], levels: [Float]) -> [Float] {
+        let top = levels.max() ?? 0
+        let weight = levels.map { Float.exp(top - $0 > 20 ? 20 : top - $0) }  // ∝ 1/E_i, bounded
+        var changes = [Float](repeating: 0, count: u.count)
+        var free = Array(repeating: true, count: u.count)
+        var remaining = delta
+        for _ in 0..<3 {
+            var norm: Float = 0
+            for i in u.indices where free[i] { norm += u[i] * u[i] * weight[i] }
+            guard norm > 0, abs(remaining) > 1e-6 else { break }
+            let scale = remaining / norm
+            for i in u.indices where free[i] {
+                let c = changes[i] + scale * u[i] * weight[i]
+                let capped = max(-maximumCellChange, min(maximumCellChange, c))
+                if capped != c { free[i] = false }
+                changes[i] = capped
+            }
+            remaining = delta - zip(u, changes).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        return changes
     }
 
     /// The marked copy of `audio` (same rate, channels and length).
@@ -61,10 +89,10 @@ public struct SpreadSpectrumEmbedder: Sendable {
                     for (i, c) in cells.enumerated() { p += u[i] * logTiles[base + c.tile][c.band] }
                     let offset = (map.dither[j] + Float(bits[j]) * 0.5) * step
                     let q = ((p - offset) / step).rounded() * step + offset
-                    let delta = q - p
+                    let changes = Self.allocate(q - p, spreading: u,
+                                                levels: cells.map { logTiles[base + $0.tile][$0.band] })
                     for (i, c) in cells.enumerated() {
-                        let change = max(-Self.maximumCellChange, min(Self.maximumCellChange, delta * u[i]))
-                        gains[base + c.tile][c.band] *= Float.exp(change / 2)
+                        gains[base + c.tile][c.band] *= Float.exp(changes[i] / 2)
                     }
                 }
             }

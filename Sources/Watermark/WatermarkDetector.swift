@@ -49,13 +49,16 @@ public struct WatermarkDetector: Sendable {
     public var syncThreshold: Double = 4
     /// Largest p-value reported (default 1e-9).
     public var maximumPValue: Double = 1e-9
-    /// Quantiser step the embedder used at strength 1 (detection is strength-independent up to 4×).
-    public var step: Float = SpreadSpectrumEmbedder.baseStep
+    /// Quantiser step: `SpreadSpectrumEmbedder.baseStep × strength`, so detection must use the
+    /// strength the mark was embedded with (the default, 1, unless the embedder was told otherwise).
+    public let step: Float
 
     /// Creates a detector.
-    public init(key: WatermarkKey, payloadSize: Payload.Size = .standard) {
+    /// - Parameter strength: the embedding strength of the marks to find (default 1).
+    public init(key: WatermarkKey, payloadSize: Payload.Size = .standard, strength: Double = 1) {
         self.key = key
         self.payloadSize = payloadSize
+        self.step = SpreadSpectrumEmbedder.baseStep * Float(strength)
     }
 
     /// All detections in `audio`, merged per payload, earliest first. Empty for unmarked audio.
@@ -225,7 +228,7 @@ struct AlignmentScorer {
             var mean: Float = 0
             for i in 0..<span { mean += t[base + i] }
             mean /= Float(span)
-            let floor = mean - 4.6  // 20 dB below the block mean (natural-log energy)
+            let floor = mean - 6.9  // 30 dB below the block mean (natural-log energy)
             return offsets.withUnsafeBufferPointer { off in
                 weights.withUnsafeBufferPointer { u in
                     bits.map { j in
@@ -235,7 +238,7 @@ struct AlignmentScorer {
                             p += u[i] * e
                             level = min(level, e)
                         }
-                        let w = max(0, min(1, (level - floor) / 4.6))
+                        let w = max(0, min(1, (level - floor) / 6.9))
                         return w * Float(Foundation.cos(Double(2 * Float.pi * (p / step - dither[j]))))
                     }
                 }
