@@ -25,18 +25,26 @@ def rng_for(seed, *parts) -> np.random.Generator:
     return np.random.default_rng(stable_hash(seed, *parts))
 
 
-def atomic_write_bytes(path, data: bytes):
+def _atomic(path, suffix, write):
+    """Calls write(tmp_path) on a temporary file beside `path`, then renames it into place (0644)."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-", suffix=suffix)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        write(tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def atomic_write_bytes(path, data: bytes):
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            f.write(data)
+    _atomic(path, "", write)
 
 
 def atomic_write_text(path, text: str):
@@ -49,21 +57,14 @@ def write_wav(path, samples: np.ndarray, rate: int):
     if x.ndim == 1:
         x = x[:, None]
     pcm = np.clip(np.round(x * 32767.0), -32768, 32767).astype("<i2")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-", suffix=".wav")
-    os.close(fd)
-    try:
+
+    def write(tmp):
         with wave.open(tmp, "wb") as w:
             w.setnchannels(x.shape[1])
             w.setsampwidth(2)
             w.setframerate(rate)
             w.writeframes(pcm.tobytes())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    _atomic(path, ".wav", write)
 
 
 def read_wav(path):

@@ -62,6 +62,8 @@ def plan(index, seed, speakers, utterances):
     pool = sorted(s for s in speakers if mixture_split(s) == split and len(utterances[s]) >= 8)
     primary = pool[rng.integers(len(pool))]
     others = [s for s in pool if s != primary]
+    if not others:  # tiny corpora: any other talker of the split will do as a background talker
+        others = sorted(s for s in speakers if mixture_split(s) == split and s != primary and utterances[s])
     n_bg = int(rng.integers(1, 4))
     bg_speakers = [others[i] for i in rng.choice(len(others), size=min(n_bg, len(others)), replace=False)]
     p_utts = [utterances[primary][i] for i in rng.choice(len(utterances[primary]), size=min(8, len(utterances[primary])), replace=False)]
@@ -117,7 +119,7 @@ def render(spec, out_dir, seed):
         total = t
         for j, (b, x) in enumerate(zip(spec["backgrounds"], backgrounds)):
             placements.append(("background", j, int(b["position"] * max(1, total - len(x)))))
-        total = max(total, max(p[2] + len(backgrounds[p[1]]) for p in placements if p[0] == "background"))
+        total = max([total] + [p[2] + len(backgrounds[p[1]]) for p in placements if p[0] == "background"])
     frames = total // HOP + 1
     total = frames * HOP
     mix = np.zeros(total)

@@ -69,33 +69,28 @@ extension ExitCode {
     init(_ status: ExitStatus) { self.init(status.rawValue) }
 }
 
+/// Reports `error` on stderr and returns the exit code a command ends with: the error's own
+/// sysexits status for VoiceGuard errors, 70 for anything unexpected; `ExitCode`s pass through.
+func reportedExit(_ error: any Error, _ console: Console) -> ExitCode {
+    switch error {
+    case let exit as ExitCode:
+        return exit
+    case let error as any VoiceGuardError:
+        console.error(error.description)
+        return ExitCode(error.exitStatus)
+    default:
+        console.error("internal error: \(error)")
+        return ExitCode(ExitStatus.software)
+    }
+}
+
 /// Runs a command body, turning VoiceGuard errors into a message on stderr and the matching
 /// sysexits-style exit code.
 func runReportingErrors(_ console: Console, _ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let error as any VoiceGuardError {
-        console.error(error.description)
-        throw ExitCode(error.exitStatus)
-    } catch let exit as ExitCode {
-        throw exit
-    } catch {
-        console.error("internal error: \(error)")
-        throw ExitCode(ExitStatus.software)
-    }
+    do { try body() } catch { throw reportedExit(error, console) }
 }
 
 /// `runReportingErrors` for async command bodies.
 func runReportingErrors(_ console: Console, _ body: () async throws -> Void) async throws {
-    do {
-        try await body()
-    } catch let error as any VoiceGuardError {
-        console.error(error.description)
-        throw ExitCode(error.exitStatus)
-    } catch let exit as ExitCode {
-        throw exit
-    } catch {
-        console.error("internal error: \(error)")
-        throw ExitCode(ExitStatus.software)
-    }
+    do { try await body() } catch { throw reportedExit(error, console) }
 }
