@@ -95,8 +95,9 @@ extension WatermarkCommand {
                 for path in files {
                     do {
                         let audio = try AudioFileReader.read(path: path)
-                        let detections = try WatermarkDetector(key: watermarkKey, payloadSize: short ? .short : .standard, strength: strength).detect(audio)
-                        results.append(DetectResult(path: path, detections: detections, error: nil))
+                        let search = try WatermarkDetector(key: watermarkKey, payloadSize: short ? .short : .standard, strength: strength).search(audio)
+                        let detections = search.detections
+                        results.append(DetectResult(path: path, detections: detections, alignmentsSearched: search.alignmentsSearched, error: nil))
                         let ok = expected.map { e in detections.contains { $0.payload == e } } ?? !detections.isEmpty
                         allFound = allFound && ok
                         if !global.json {
@@ -108,7 +109,7 @@ extension WatermarkCommand {
                     } catch {
                         let report = ErrorReport(error)
                         console.error(report.message)
-                        results.append(DetectResult(path: path, detections: [], error: report))
+                        results.append(DetectResult(path: path, detections: [], alignmentsSearched: 0, error: report))
                         failure = failure ?? ExitStatus(rawValue: report.exitStatus)
                         allFound = false
                     }
@@ -143,7 +144,13 @@ struct EmbedSummary: Codable {
 struct DetectResult: Codable {
     var path: String
     var detections: [WatermarkDetection]
+    var alignmentsSearched: Int
     var error: ErrorReport?
+
+    enum CodingKeys: String, CodingKey {
+        case path, detections, error
+        case alignmentsSearched = "alignments_searched"
+    }
 }
 
 struct DetectOutput: Codable {

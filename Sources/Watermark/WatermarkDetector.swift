@@ -63,6 +63,20 @@ public struct WatermarkDetector: Sendable {
 
     /// All detections in `audio`, merged per payload, earliest first. Empty for unmarked audio.
     public func detect(_ audio: AudioBuffer) throws(WatermarkError) -> [WatermarkDetection] {
+        try search(audio).detections
+    }
+
+    /// What a search found and how many block alignments it tried (single blocks and
+    /// soft-combined runs): the multiple-testing count behind the p-values.
+    public struct SearchResult: Sendable {
+        /// Detections, merged per payload, earliest first.
+        public var detections: [WatermarkDetection]
+        /// Alignments tested.
+        public var alignmentsSearched: Int
+    }
+
+    /// Searches `audio` for marks; see `detect(_:)`.
+    public func search(_ audio: AudioBuffer) throws(WatermarkError) -> SearchResult {
         let layout = try WatermarkLayout(sampleRate: audio.sampleRate, payloadSize: payloadSize)
         guard audio.duration >= layout.blockSeconds else {
             throw .audioTooShort(seconds: audio.duration, minimumSeconds: layout.minimumDetectableSeconds)
@@ -158,7 +172,8 @@ public struct WatermarkDetector: Sendable {
                 found.append((a.payload, detection))
             }
         }
-        return found.map(\.detection).sorted { $0.startSeconds < $1.startSeconds }
+        return SearchResult(detections: found.map(\.detection).sorted { $0.startSeconds < $1.startSeconds },
+                            alignmentsSearched: candidates)
     }
 
     /// z-score of sync soft values against the known sync signs.
