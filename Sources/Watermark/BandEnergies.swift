@@ -25,6 +25,28 @@ enum BandEnergies {
         return out
     }
 
+    /// Band power [frame][band] summed over channels, computed frame by frame (no spectrogram is
+    /// kept), for the signal starting `offset` samples in.
+    static func bandPowers(_ channels: [[Float]], offset: Int, stft: STFT, layout: WatermarkLayout) -> [[Float]] {
+        guard let first = channels.first, first.count > offset else { return [] }
+        let frames = stft.frameCount(length: first.count - offset)
+        var out = [[Float]](repeating: [Float](repeating: 0, count: layout.bandCount), count: frames)
+        for channel in channels {
+            channel.withUnsafeBufferPointer { p in
+                stft.forEachFrame(of: UnsafeBufferPointer(rebasing: p[offset...])) { f, spectrum in
+                    for b in 0..<layout.bandCount {
+                        var acc: Float = 0
+                        for k in layout.bandEdges[b]..<min(layout.bandEdges[b + 1], spectrum.count / 2) {
+                            acc += spectrum[2 * k] * spectrum[2 * k] + spectrum[2 * k + 1] * spectrum[2 * k + 1]
+                        }
+                        out[f][b] += acc
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     /// Log tile energies [tile][band] from frame powers, tiles starting at frame `phase`.
     static func logTiles(_ powers: [[Float]], layout: WatermarkLayout, phase: Int, floor: Float) -> [[Float]] {
         let f = layout.framesPerTile

@@ -91,8 +91,7 @@ public struct WatermarkDetector: Sendable {
         var accepted: [(start: Int, payload: [UInt8], z: Double, errors: Int, blocks: Int)] = []
         let scorer = AlignmentScorer(map: map, layout: layout, step: step)
         for offset in offsets {
-            let spectrograms = channels.map { ch in stft.forward(Array(ch.dropFirst(offset))) }
-            let powers = BandEnergies.bandPowers(spectrograms, layout: layout)
+            let powers = BandEnergies.bandPowers(channels, offset: offset, stft: stft, layout: layout)
             let floor = BandEnergies.floor(powers)
             for phase in 0..<layout.framesPerTile {
                 let tiles = BandEnergies.logTiles(powers, layout: layout, phase: phase, floor: floor)
