@@ -94,8 +94,13 @@ extension WatermarkCommand {
                 var failure: ExitStatus?
                 for path in files {
                     do {
-                        let audio = try AudioFileReader.read(path: path)
-                        let search = try WatermarkDetector(key: watermarkKey, payloadSize: short ? .short : .standard, strength: strength).search(audio)
+                        // Streams the file: memory holds band powers, not the audio.
+                        let reader = try AudioFileReader(path: path)
+                        let detector = WatermarkDetector(key: watermarkKey, payloadSize: short ? .short : .standard, strength: strength)
+                        let search = try detector.search(sampleRate: Double(reader.info.sampleRate),
+                                                         channelCount: reader.info.channelCount) { feed in
+                            try reader.forEachBlock(blockFrames: 32_768) { feed($0) }
+                        }
                         let detections = search.detections
                         results.append(DetectResult(path: path, detections: detections, alignmentsSearched: search.alignmentsSearched, error: nil))
                         let ok = expected.map { e in detections.contains { $0.payload == e } } ?? !detections.isEmpty

@@ -25,28 +25,6 @@ enum BandEnergies {
         return out
     }
 
-    /// Band power [frame][band] summed over channels, computed frame by frame (no spectrogram is
-    /// kept), for the signal starting `offset` samples in.
-    static func bandPowers(_ channels: [[Float]], offset: Int, stft: STFT, layout: WatermarkLayout) -> [[Float]] {
-        guard let first = channels.first, first.count > offset else { return [] }
-        let frames = stft.frameCount(length: first.count - offset)
-        var out = [[Float]](repeating: [Float](repeating: 0, count: layout.bandCount), count: frames)
-        for channel in channels {
-            channel.withUnsafeBufferPointer { p in
-                stft.forEachFrame(of: UnsafeBufferPointer(rebasing: p[offset...])) { f, spectrum in
-                    for b in 0..<layout.bandCount {
-                        var acc: Float = 0
-                        for k in layout.bandEdges[b]..<min(layout.bandEdges[b + 1], spectrum.count / 2) {
-                            acc += spectrum[2 * k] * spectrum[2 * k] + spectrum[2 * k + 1] * spectrum[2 * k + 1]
-                        }
-                        out[f][b] += acc
-                    }
-                }
-            }
-        }
-        return out
-    }
-
     /// Log tile energies [tile][band] from frame powers, tiles starting at frame `phase`.
     static func logTiles(_ powers: [[Float]], layout: WatermarkLayout, phase: Int, floor: Float) -> [[Float]] {
         let f = layout.framesPerTile
@@ -58,6 +36,30 @@ enum BandEnergies {
                 return Float.log(e + floor)
             }
         }
+    }
+
+    /// Log tile energies, flat ([tile × band]), from frame-major flat powers, tiles from frame `phase`.
+    static func logTiles(flat powers: [Float], layout: WatermarkLayout, phase: Int, floor: Float) -> [Float] {
+        let bands = layout.bandCount, f = layout.framesPerTile
+        let frames = powers.count / bands
+        let tiles = max(0, (frames - phase) / f)
+        var out = [Float](repeating: 0, count: tiles * bands)
+        powers.withUnsafeBufferPointer { p in
+            for t in 0..<tiles {
+                for b in 0..<bands {
+                    var e: Float = 0
+                    for i in 0..<f { e += p[(phase + t * f + i) * bands + b] }
+                    out[t * bands + b] = Float.log(e + floor)
+                }
+            }
+        }
+        return out
+    }
+
+    /// The log floor for flat powers: 60 dB below their mean.
+    static func floor(flat powers: [Float]) -> Float {
+        let total = powers.reduce(0.0) { $0 + Double($1) }
+        return Float(max(1e-20, total / Double(max(1, powers.count)) * 1e-6))
     }
 
     /// A floor for log energies: 60 dB below the mean band power (keeps silence finite).

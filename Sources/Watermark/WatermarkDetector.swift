@@ -78,26 +78,43 @@ public struct WatermarkDetector: Sendable {
     /// Searches `audio` for marks; see `detect(_:)`.
     public func search(_ audio: AudioBuffer) throws(WatermarkError) -> SearchResult {
         let layout = try WatermarkLayout(sampleRate: audio.sampleRate, payloadSize: payloadSize)
-        guard audio.duration >= layout.blockSeconds else {
-            throw .audioTooShort(seconds: audio.duration, minimumSeconds: layout.minimumDetectableSeconds)
+        let analyser = StreamingBandPowers(layout: layout, channelCount: audio.channelCount)
+        audio.samples.withUnsafeBufferPointer { analyser.add($0) }
+        analyser.finish()
+        return try search(analyser, layout: layout)
+    }
+
+    /// Searches an audio stream block by block (constant memory in the audio: only 24 band powers
+    /// per frame and offset are kept), e.g. a large file or standard input.
+    /// - Parameter blocks: calls its argument with each block of interleaved samples.
+    public func search(sampleRate: Double, channelCount: Int,
+                       blocks: ((UnsafeBufferPointer<Float>) -> Void) throws -> Void) throws -> SearchResult {
+        let layout = try WatermarkLayout(sampleRate: sampleRate, payloadSize: payloadSize)
+        let analyser = StreamingBandPowers(layout: layout, channelCount: channelCount)
+        try blocks { analyser.add($0) }
+        analyser.finish()
+        return try search(analyser, layout: layout)
+    }
+
+    private func search(_ analyser: StreamingBandPowers, layout: WatermarkLayout) throws(WatermarkError) -> SearchResult {
+        let duration = Double(analyser.received) / layout.sampleRate
+        guard duration >= layout.blockSeconds else {
+            throw .audioTooShort(seconds: duration, minimumSeconds: layout.minimumDetectableSeconds)
         }
         let map = CellMap(layout: layout, key: key)
         let syncSigns: [Float] = map.syncValues.map { $0 == 0 ? 1 : -1 }
-        let stft = try! STFT(STFTConfiguration(frameLength: layout.frameLength, hop: layout.hop, fftSize: layout.frameLength, window: .sqrtHann, layout: .startAligned))
-        let channels = audio.channels
-        let offsets = (0..<4).map { $0 * layout.hop / 4 }
         var found: [(payload: [UInt8], detection: WatermarkDetection)] = []
         var candidates = 0
         var accepted: [(start: Int, payload: [UInt8], z: Double, errors: Int, blocks: Int)] = []
         let scorer = AlignmentScorer(map: map, layout: layout, step: step)
-        for offset in offsets {
-            let powers = BandEnergies.bandPowers(channels, offset: offset, stft: stft, layout: layout)
-            let floor = BandEnergies.floor(powers)
+        for (offsetIndex, offset) in analyser.offsets.enumerated() {
+            let powers = analyser.powers[offsetIndex]
+            let floor = BandEnergies.floor(flat: powers)
             for phase in 0..<layout.framesPerTile {
-                let tiles = BandEnergies.logTiles(powers, layout: layout, phase: phase, floor: floor)
-                guard tiles.count >= layout.tilesPerBlock else { continue }
-                let flat = tiles.flatMap { $0 }
-                let starts = tiles.count - layout.tilesPerBlock + 1
+                let flat = BandEnergies.logTiles(flat: powers, layout: layout, phase: phase, floor: floor)
+                let tileCount = flat.count / layout.bandCount
+                guard tileCount >= layout.tilesPerBlock else { continue }
+                let starts = tileCount - layout.tilesPerBlock + 1
                 let sync = (0..<starts).map { scorer.soft(flat, start: $0, bits: 0..<layout.syncBits) }
                 func record(_ s: Int, _ blocks: Int, _ result: (payload: [UInt8], z: Double, errors: Int)) {
                     accepted.append((offset + (phase + s * layout.framesPerTile) * layout.hop, result.payload, result.z, result.errors, blocks))
@@ -153,8 +170,8 @@ public struct WatermarkDetector: Sendable {
         for a in accepted {
             let p = min(1, Double(candidates) * gaussianTail(a.z) * Double.pow(2, -32))
             guard p <= maximumPValue else { continue }
-            let start = Double(a.start) / audio.sampleRate
-            let end = min(audio.duration, start + Double(a.blocks) * layout.blockSeconds)
+            let start = Double(a.start) / layout.sampleRate
+            let end = min(duration, start + Double(a.blocks) * layout.blockSeconds)
             let detection = WatermarkDetection(
                 payload: Payload(bits: a.payload).hex, startSeconds: start, endSeconds: end, bitErrors: a.errors,
                 codedBits: layout.codedBits, pValue: p, blocksCombined: a.blocks, syncScore: a.z)

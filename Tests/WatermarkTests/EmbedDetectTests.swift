@@ -54,6 +54,28 @@ struct EmbedDetectTests {
         #expect(hit.startSeconds < 1 && hit.endSeconds > audio.duration - 8)
     }
 
+    @Test("streaming search over uneven blocks finds what the whole-buffer search finds")
+    func streamingSearch() throws {
+        let audio = try fixtureSpeech()
+        let marked = try SpreadSpectrumEmbedder(key: Self.key, payload: Self.payload).embed(audio)
+        let detector = WatermarkDetector(key: Self.key)
+        let whole = try detector.search(marked)
+        let streamed = try detector.search(sampleRate: 16_000, channelCount: 1) { feed in
+            marked.samples.withUnsafeBufferPointer { p in
+                var offset = 0, size = 1
+                while offset < p.count {
+                    let end = min(p.count, offset + size)
+                    feed(UnsafeBufferPointer(rebasing: p[offset..<end]))
+                    offset = end
+                    size = size * 7 % 20_011 + 1
+                }
+            }
+        }
+        #expect(streamed.detections == whole.detections)
+        #expect(streamed.alignmentsSearched == whole.alignmentsSearched)
+        #expect(whole.detections.map(\.payload) == [Self.payload.hex])
+    }
+
     @Test("wrong keys and unmarked audio never report a payload")
     func noFalsePositives() throws {
         let audio = try fixtureSpeech()
