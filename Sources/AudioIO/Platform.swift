@@ -83,8 +83,6 @@ enum Platform {
     static func errorMessage(_ code: Int32) -> String { String(cString: strerror(code)) }
 
     static var processID: Int32 { getpid() }
-
-    static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) != 0 }
 }
 
 #if canImport(Glibc)

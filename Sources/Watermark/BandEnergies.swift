@@ -3,39 +3,27 @@ import DSP
 
 /// Per-frame band powers of (multi-channel) audio: the quantity the watermark modulates.
 enum BandEnergies {
-    /// Band power [frame][band] summed over channels, from the spectrogram of each channel.
-    static func bandPowers(_ spectrograms: [Spectrogram], layout: WatermarkLayout) -> [[Float]] {
+    /// Band powers summed over channels, frame-major and flat (`bandCount` values per frame),
+    /// from the spectrogram of each channel.
+    static func bandPowers(_ spectrograms: [Spectrogram], layout: WatermarkLayout) -> [Float] {
         guard let first = spectrograms.first else { return [] }
-        var out = [[Float]](repeating: [Float](repeating: 0, count: layout.bandCount), count: first.frameCount)
+        let bands = layout.bandCount
+        var out = [Float](repeating: 0, count: first.frameCount * bands)
         for s in spectrograms {
             s.values.withUnsafeBufferPointer { v in
                 for f in 0..<s.frameCount {
                     let base = f * s.binCount * 2
-                    for b in 0..<layout.bandCount {
+                    for b in 0..<bands {
                         var acc: Float = 0
                         for k in layout.bandEdges[b]..<min(layout.bandEdges[b + 1], s.binCount) {
-                            let re = v[base + 2 * k], im = v[base + 2 * k + 1]
-                            acc += re * re + im * im
+                            acc += v[base + 2 * k] * v[base + 2 * k] + v[base + 2 * k + 1] * v[base + 2 * k + 1]
                         }
-                        out[f][b] += acc
+                        out[f * bands + b] += acc
                     }
                 }
             }
         }
         return out
-    }
-
-    /// Log tile energies [tile][band] from frame powers, tiles starting at frame `phase`.
-    static func logTiles(_ powers: [[Float]], layout: WatermarkLayout, phase: Int, floor: Float) -> [[Float]] {
-        let f = layout.framesPerTile
-        let tiles = max(0, (powers.count - phase) / f)
-        return (0..<tiles).map { t in
-            (0..<layout.bandCount).map { b in
-                var e: Float = 0
-                for i in 0..<f { e += powers[phase + t * f + i][b] }
-                return Float.log(e + floor)
-            }
-        }
     }
 
     /// Log tile energies, flat ([tile × band]), from frame-major flat powers, tiles from frame `phase`.
@@ -56,19 +44,12 @@ enum BandEnergies {
         return out
     }
 
-    /// The log floor for flat powers: 60 dB below their mean.
+    /// The floor added before the log: 60 dB below the mean band power (keeps silence finite).
     static func floor(flat powers: [Float]) -> Float {
         let total = powers.reduce(0.0) { $0 + Double($1) }
         return Float(max(1e-20, total / Double(max(1, powers.count)) * 1e-6))
     }
 
-    /// A floor for log energies: 60 dB below the mean band power (keeps silence finite).
-    static func floor(_ powers: [[Float]]) -> Float {
-        var total: Double = 0
-        var count = 0
-        for row in powers { for v in row { total += Double(v); count += 1 } }
-        return Float(max(1e-20, total / Double(max(1, count)) * 1e-6))
-    }
 }
 
 extension Float {

@@ -76,21 +76,23 @@ public struct SpreadSpectrumEmbedder: Sendable {
         for _ in 0..<2 {
             var spectrograms = channels.map { stft.forward($0) }
             let powers = BandEnergies.bandPowers(spectrograms, layout: layout)
-            let floor = BandEnergies.floor(powers)
+            let floor = BandEnergies.floor(flat: powers)
             // Frame f of the padded layout covers samples from (f − 1) · hop; tiles start at frame 1.
-            let logTiles = BandEnergies.logTiles(powers, layout: layout, phase: 1, floor: floor)
-            var gains = [[Float]](repeating: [Float](repeating: 1, count: layout.bandCount), count: logTiles.count)
-            let blocks = logTiles.count / layout.tilesPerBlock
+            let bands = layout.bandCount
+            let logTiles = BandEnergies.logTiles(flat: powers, layout: layout, phase: 1, floor: floor)
+            let tileCount = logTiles.count / bands
+            var gains = [[Float]](repeating: [Float](repeating: 1, count: bands), count: tileCount)
+            let blocks = tileCount / layout.tilesPerBlock
             for block in 0..<blocks {
                 let base = block * layout.tilesPerBlock
                 for (j, cells) in map.cells.enumerated() {
                     let u = map.spreading[j]
                     var p: Float = 0
-                    for (i, c) in cells.enumerated() { p += u[i] * logTiles[base + c.tile][c.band] }
+                    for (i, c) in cells.enumerated() { p += u[i] * logTiles[(base + c.tile) * bands + c.band] }
                     let offset = (map.dither[j] + Float(bits[j]) * 0.5) * step
                     let q = ((p - offset) / step).rounded() * step + offset
                     let changes = Self.allocate(q - p, spreading: u,
-                                                levels: cells.map { logTiles[base + $0.tile][$0.band] })
+                                                levels: cells.map { logTiles[(base + $0.tile) * bands + $0.band] })
                     for (i, c) in cells.enumerated() {
                         gains[base + c.tile][c.band] *= Float.exp(changes[i] / 2)
                     }

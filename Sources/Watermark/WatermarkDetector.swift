@@ -14,8 +14,9 @@ public struct WatermarkDetection: Sendable, Hashable, Codable {
     public var bitErrors: Int
     /// Coded bits compared.
     public var codedBits: Int
-    /// Probability that unmarked audio (or audio marked with another key) produces a detection at
-    /// least this strong anywhere in the searched alignments (Bonferroni over all candidates).
+    /// Bound on the probability that unmarked audio (or audio marked with another key) produces a
+    /// detection at least this strong anywhere in the searched alignments: alignments searched ×
+    /// exp(−z²/2) (Hoeffding, sync score z) × 2⁻³² (CRC-32).
     public var pValue: Double
     /// Blocks soft-combined for this detection (1 = a single block decoded by itself).
     public var blocksCombined: Int
@@ -37,8 +38,9 @@ public struct WatermarkDetection: Sendable, Hashable, Codable {
 /// Finds watermarks made with a key in audio of any length, wherever they start.
 ///
 /// Every alignment (sub-hop offset × tile phase × start tile) is scored by the correlation of its
-/// sync bits; alignments with a z-score of at least `syncThreshold` are decoded (soft Viterbi) and
-/// accepted when the CRC-32 matches and the p-value is at most `maximumPValue`. Consecutive blocks
+/// sync bits; alignments with a score of at least `syncThreshold` are decoded (soft Viterbi) and
+/// accepted when the CRC-32 matches and the p-value — alignments searched × exp(−z²/2) × 2⁻³² —
+/// is at most `maximumPValue`. Consecutive blocks
 /// at one alignment are also soft-combined, so long, damaged audio still decodes.
 public struct WatermarkDetector: Sendable {
     /// The key.
@@ -123,9 +125,10 @@ public struct WatermarkDetector: Sendable {
                 var decoded = Set<Int>()
                 for s in 0..<starts {
                     candidates += 1
-                    guard syncScore(sync[s], signs: syncSigns) >= syncThreshold else { continue }
+                    let z = syncScore(sync[s], signs: syncSigns)
+                    guard z >= syncThreshold else { continue }
                     let soft = scorer.soft(flat, start: s, bits: 0..<map.cells.count)
-                    if let result = decode(soft, layout: layout, syncSigns: syncSigns) {
+                    if let result = decode(soft, z: z, layout: layout) {
                         record(s, 1, result)
                         decoded.insert(s)
                     }
@@ -142,7 +145,8 @@ public struct WatermarkDetector: Sendable {
                         blocks += 1
                         if blocks >= 2 {
                             candidates += 1
-                            if syncScore(combinedSync, signs: syncSigns) >= syncThreshold {
+                            let z = syncScore(combinedSync, signs: syncSigns)
+                            if z >= syncThreshold {
                                 var soft = [Float](repeating: 0, count: map.cells.count)
                                 var b = runStart
                                 while b <= s {
@@ -150,7 +154,7 @@ public struct WatermarkDetector: Sendable {
                                     for i in soft.indices { soft[i] += part[i] }
                                     b += layout.tilesPerBlock
                                 }
-                                if let result = decode(soft, layout: layout, syncSigns: syncSigns) {
+                                if let result = decode(soft, z: z, layout: layout) {
                                     record(runStart, blocks, result)
                                     runStart = s + layout.tilesPerBlock
                                     combinedSync = combinedSync.map { _ in 0 }
@@ -168,7 +172,7 @@ public struct WatermarkDetector: Sendable {
         }
         // p-value per accepted candidate, merged by payload.
         for a in accepted {
-            let p = min(1, Double(candidates) * gaussianTail(a.z) * Double.pow(2, -32))
+            let p = min(1, Double(candidates) * syncTailBound(a.z) * Double.pow(2, -32))
             guard p <= maximumPValue else { continue }
             let start = Double(a.start) / layout.sampleRate
             let end = min(duration, start + Double(a.blocks) * layout.blockSeconds)
@@ -192,7 +196,9 @@ public struct WatermarkDetector: Sendable {
                             alignmentsSearched: candidates)
     }
 
-    /// z-score of sync soft values against the known sync signs.
+    /// Self-normalised sync score z = Σ sᵢ·signᵢ / √Σ sᵢ². Without a mark (or with another key) the
+    /// keyed dithers make every soft value symmetric about 0, so by Hoeffding's inequality
+    /// P(z ≥ t) ≤ exp(−t²/2) whatever the audio: `syncTailBound` — the basis of the p-values.
     private func syncScore(_ soft: [Float], signs: [Float]) -> Double {
         var dot: Double = 0, energy: Double = 0
         for i in soft.indices {
@@ -202,19 +208,8 @@ public struct WatermarkDetector: Sendable {
         return energy > 0 ? dot / energy.squareRoot() : 0
     }
 
-    /// Sync check then Viterbi + CRC on one (possibly combined) set of soft values.
-    private func decode(_ soft: [Float], layout: WatermarkLayout, syncSigns: [Float])
-        -> (payload: [UInt8], z: Double, errors: Int)? {
-        var dot: Double = 0, energy: Double = 0, coded: Double = 0
-        for i in 0..<layout.syncBits {
-            dot += Double(soft[i] * syncSigns[i])
-            energy += Double(soft[i] * soft[i])
-        }
-        for i in layout.syncBits..<soft.count { coded += Double(soft[i] * soft[i]) }
-        // Under no watermark, soft values are symmetric with the same spread on sync and coded bits.
-        let spread = (energy + coded) / Double(soft.count)
-        let z = dot / (Double(layout.syncBits) * max(spread, 1e-12)).squareRoot()
-        guard z >= syncThreshold else { return nil }
+    /// Viterbi + CRC on one (possibly combined) set of soft values whose sync score `z` passed.
+    private func decode(_ soft: [Float], z: Double, layout: WatermarkLayout) -> (payload: [UInt8], z: Double, errors: Int)? {
         let codedSoft = soft[layout.syncBits...].map { -$0 }  // decoder: > 0 favours 1
         guard let payload = ChannelCode.decode(Array(codedSoft), payloadBits: payloadSize.rawValue) else { return nil }
         let expected = ChannelCode.encode(payload)
@@ -224,8 +219,8 @@ public struct WatermarkDetector: Sendable {
     }
 }
 
-/// P(Z ≥ z) for a standard normal Z.
-func gaussianTail(_ z: Double) -> Double { 0.5 * erfc(z / 2.0.squareRoot()) }
+/// Hoeffding's bound on P(z ≥ t) for a self-normalised sum of symmetric terms: exp(−t²/2).
+func syncTailBound(_ t: Double) -> Double { t > 0 ? Foundation.exp(-t * t / 2) : 1 }
 
 /// Soft values of bits at one block alignment, from flat log tile energies ([tile × band]).
 ///
