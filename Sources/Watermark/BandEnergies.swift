@@ -27,7 +27,7 @@ enum BandEnergies {
     }
 
     /// Log tile energies, flat ([tile × band]), from frame-major flat powers, tiles from frame `phase`.
-    static func logTiles(flat powers: [Float], layout: WatermarkLayout, phase: Int, floor: Float) -> [Float] {
+    static func logTiles(flat powers: [Float], layout: WatermarkLayout, phase: Int, floor: [Float]) -> [Float] {
         let bands = layout.bandCount, f = layout.framesPerTile
         let frames = powers.count / bands
         let tiles = max(0, (frames - phase) / f)
@@ -37,19 +37,22 @@ enum BandEnergies {
                 for b in 0..<bands {
                     var e: Float = 0
                     for i in 0..<f { e += p[(phase + t * f + i) * bands + b] }
-                    out[t * bands + b] = Float.log(e + floor)
+                    out[t * bands + b] = Float.log(e + floor[b])
                 }
             }
         }
         return out
     }
 
-    /// The floor added before the log: 60 dB below the mean band power (keeps silence finite).
-    static func floor(flat powers: [Float]) -> Float {
-        let total = powers.reduce(0.0) { $0 + Double($1) }
-        return Float(max(1e-20, total / Double(max(1, powers.count)) * 1e-6))
+    /// The floor added to each band's tile energy before the log, the same for embedder and
+    /// detector and independent of the rest of the audio (so both can stream): the tile energy of
+    /// white noise at −90 dBFS (per bin and frame, σ² · Σw² = σ² · N/2 for the sqrt-Hann window).
+    static func tileFloor(_ layout: WatermarkLayout) -> [Float] {
+        (0..<layout.bandCount).map { b in
+            let bins = Float(layout.bandEdges[b + 1] - layout.bandEdges[b])
+            return bins * Float(layout.frameLength) / 2 * Float(layout.framesPerTile) * 1e-9
+        }
     }
-
 }
 
 extension Float {

@@ -38,88 +38,68 @@ public struct SpreadSpectrumEmbedder: Sendable {
     /// Σ u_i c_i = delta) so that the added signal energy Σ E_i c_i² is smallest: c_i ∝ u_i / E_i,
     /// i.e. quiet cells (masked by their louder neighbours) take most of the change and loud cells,
     /// which dominate the audible error, little. Each |c_i| is capped at `maximumCellChange`; what
-    /// the cap cuts is spread again over the other cells (two rounds).
-    static func allocate(_ delta: Float, spreading u: [Float], levels: [Float]) -> [Float] {
-        let top = levels.max() ?? 0
-        let weight = levels.map { Float.exp(top - $0 > 20 ? 20 : top - $0) }  // ∝ 1/E_i, bounded
-        var changes = [Float](repeating: 0, count: u.count)
-        var free = Array(repeating: true, count: u.count)
-        var remaining = delta
-        for _ in 0..<3 {
-            var norm: Float = 0
-            for i in u.indices where free[i] { norm += u[i] * u[i] * weight[i] }
-            guard norm > 0, abs(remaining) > 1e-6 else { break }
-            let scale = remaining / norm
-            for i in u.indices where free[i] {
-                let c = changes[i] + scale * u[i] * weight[i]
-                let capped = max(-maximumCellChange, min(maximumCellChange, c))
-                if capped != c { free[i] = false }
-                changes[i] = capped
+    /// the cap cuts is spread again over the other cells (two rounds). `levels` are natural-log
+    /// energies; the result goes to `changes` (same count as `u`). Allocates nothing.
+    static func allocate(_ delta: Float, spreading u: UnsafeBufferPointer<Float>, levels: UnsafeBufferPointer<Float>,
+                         into changes: UnsafeMutableBufferPointer<Float>) {
+        let n = u.count
+        var top = -Float.infinity
+        for i in 0..<n { top = max(top, levels[i]) }
+        precondition(n <= 64, "at most 64 cells per bit")
+        // Weights ∝ 1/E_i (bounded), on the stack.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { w in
+            var free: UInt64 = ~0
+            for i in 0..<n {
+                w[i] = Float.exp(min(20, top - levels[i]))
+                changes[i] = 0
             }
-            remaining = delta - zip(u, changes).reduce(0) { $0 + $1.0 * $1.1 }
+            var remaining = delta
+            for _ in 0..<3 {
+                var norm: Float = 0
+                for i in 0..<n where free & (1 << i) != 0 { norm += u[i] * u[i] * w[i] }
+                guard norm > 0, abs(remaining) > 1e-6 else { break }
+                let scale = remaining / norm
+                for i in 0..<n where free & (1 << i) != 0 {
+                    let c = changes[i] + scale * u[i] * w[i]
+                    let capped = max(-maximumCellChange, min(maximumCellChange, c))
+                    if capped != c { free &= ~(1 << UInt64(i)) }
+                    changes[i] = capped
+                }
+                var achieved: Float = 0
+                for i in 0..<n { achieved += u[i] * changes[i] }
+                remaining = delta - achieved
+            }
+        }
+    }
+
+    /// `allocate(_:spreading:levels:into:)` on arrays (for tests and tools).
+    static func allocate(_ delta: Float, spreading u: [Float], levels: [Float]) -> [Float] {
+        var changes = [Float](repeating: 0, count: u.count)
+        u.withUnsafeBufferPointer { u in
+            levels.withUnsafeBufferPointer { l in
+                changes.withUnsafeMutableBufferPointer { allocate(delta, spreading: u, levels: l, into: $0) }
+            }
         }
         return changes
     }
 
-    /// The marked copy of `audio` (same rate, channels and length).
+    /// A stream that marks audio fed in blocks of any size (fixed 80 ms latency, constant memory).
+    public func makeStream(sampleRate: Double, channelCount: Int) throws(WatermarkError) -> WatermarkEmbeddingStream {
+        try WatermarkEmbeddingStream(embedder: self, sampleRate: sampleRate, channelCount: channelCount)
+    }
+
+    /// The marked copy of `audio` (same rate, channels and length): the stream run over the whole buffer.
     /// - Throws: `WatermarkError.audioTooShort` when not even one block fits.
     public func embed(_ audio: AudioBuffer) throws(WatermarkError) -> AudioBuffer {
         let layout = try WatermarkLayout(sampleRate: audio.sampleRate, payloadSize: payload.size)
         let minimum = layout.blockSeconds
         guard audio.duration >= minimum else { throw .audioTooShort(seconds: audio.duration, minimumSeconds: minimum) }
-        let map = CellMap(layout: layout, key: key)
-        let bits = map.syncValues + ChannelCode.encode(payload.bits)
-        let stft = try! STFT(STFTConfiguration(frameLength: layout.frameLength, hop: layout.hop, fftSize: layout.frameLength, window: .sqrtHann, layout: .padded))
-        var channels = audio.channels
-        let step = Self.baseStep * Float(strength)
-        // Two passes: overlap-add smooths the first pass's gains, the second corrects what remains.
-        for _ in 0..<2 {
-            var spectrograms = channels.map { stft.forward($0) }
-            let powers = BandEnergies.bandPowers(spectrograms, layout: layout)
-            let floor = BandEnergies.floor(flat: powers)
-            // Frame f of the padded layout covers samples from (f − 1) · hop; tiles start at frame 1.
-            let bands = layout.bandCount
-            let logTiles = BandEnergies.logTiles(flat: powers, layout: layout, phase: 1, floor: floor)
-            let tileCount = logTiles.count / bands
-            var gains = [[Float]](repeating: [Float](repeating: 1, count: bands), count: tileCount)
-            let blocks = tileCount / layout.tilesPerBlock
-            for block in 0..<blocks {
-                let base = block * layout.tilesPerBlock
-                for (j, cells) in map.cells.enumerated() {
-                    let u = map.spreading[j]
-                    var p: Float = 0
-                    for (i, c) in cells.enumerated() { p += u[i] * logTiles[(base + c.tile) * bands + c.band] }
-                    let offset = (map.dither[j] + Float(bits[j]) * 0.5) * step
-                    let q = ((p - offset) / step).rounded() * step + offset
-                    let changes = Self.allocate(q - p, spreading: u,
-                                                levels: cells.map { logTiles[(base + $0.tile) * bands + $0.band] })
-                    for (i, c) in cells.enumerated() {
-                        gains[base + c.tile][c.band] *= Float.exp(changes[i] / 2)
-                    }
-                }
-            }
-            for (ch, spectrogram) in spectrograms.enumerated() {
-                var s = spectrogram
-                s.values.withUnsafeMutableBufferPointer { v in
-                    for t in 0..<gains.count {
-                        for fi in 0..<layout.framesPerTile {
-                            let f = 1 + t * layout.framesPerTile + fi
-                            guard f < s.frameCount else { continue }
-                            for b in 0..<layout.bandCount where gains[t][b] != 1 {
-                                let g = gains[t][b]
-                                for k in layout.bandEdges[b]..<min(layout.bandEdges[b + 1], s.binCount) {
-                                    v[(f * s.binCount + k) * 2] *= g
-                                    v[(f * s.binCount + k) * 2 + 1] *= g
-                                }
-                            }
-                        }
-                    }
-                }
-                spectrograms[ch] = s
-                channels[ch] = stft.inverse(s, length: audio.frameCount)
-            }
-        }
-        return AudioBuffer(sampleRate: audio.sampleRate, channels: channels)
+        let stream = try makeStream(sampleRate: audio.sampleRate, channelCount: audio.channelCount)
+        var out: [Float] = []
+        out.reserveCapacity(audio.samples.count)
+        audio.samples.withUnsafeBufferPointer { stream.process($0, appendingTo: &out) }
+        stream.finish(appendingTo: &out)
+        return AudioBuffer(sampleRate: audio.sampleRate, channelCount: audio.channelCount, samples: out)
     }
 }
 

@@ -109,9 +109,9 @@ public struct WatermarkDetector: Sendable {
         var candidates = 0
         var accepted: [(start: Int, payload: [UInt8], z: Double, errors: Int, blocks: Int)] = []
         let scorer = AlignmentScorer(map: map, layout: layout, step: step)
+        let floor = BandEnergies.tileFloor(layout)
         for (offsetIndex, offset) in analyser.offsets.enumerated() {
             let powers = analyser.powers[offsetIndex]
-            let floor = BandEnergies.floor(flat: powers)
             for phase in 0..<layout.framesPerTile {
                 let flat = BandEnergies.logTiles(flat: powers, layout: layout, phase: phase, floor: floor)
                 let tileCount = flat.count / layout.bandCount

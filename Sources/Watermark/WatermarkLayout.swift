@@ -2,10 +2,12 @@
 ///
 /// Audio is analysed in frames of 32 ms (`frameLength` samples, sqrt-Hann, 50 % overlap). The band
 /// from 150 Hz to 3.6 kHz is split into `bandCount` log-spaced bands (the same in hertz at every
-/// rate, so a mark made at 44.1 kHz is found after resampling to 8 kHz);
-/// a *cell* is one band over `framesPerTile` consecutive frames. A *block* is `tilesPerBlock`
-/// tiles; it carries the sync bits and the coded payload bits, each bit spread over
-/// `cellsPerBit` cells chosen by the key. Blocks repeat back to back for the whole signal.
+/// rate, so a mark made at 44.1 kHz is found after resampling to 8 kHz); a *cell* is one band over
+/// `framesPerTile` consecutive frames (32 ms of hop). Tiles come in *groups* of two (64 ms); each
+/// bit lives inside one group, as `cellsPerBit / 2` same-band pairs (one cell in each tile of the
+/// group, opposite signs), so an embedder only needs 80 ms of look-ahead. A *block* is
+/// `tilesPerBlock` tiles carrying the sync bits and the coded payload bits, scattered over its
+/// groups by the key; blocks repeat back to back for the whole signal.
 public struct WatermarkLayout: Sendable, Hashable {
     /// Sampling rate, hertz.
     public let sampleRate: Double
@@ -63,10 +65,16 @@ public struct WatermarkLayout: Sendable, Hashable {
         syncBits = 64
         self.payloadSize = payloadSize
         codedBits = ChannelCode.codedLength(payloadBits: payloadSize.rawValue)
-        let cellsNeeded = (syncBits + codedBits) * cellsPerBit
-        tilesPerBlock = 2 * ((cellsNeeded + 2 * bandCount - 1) / (2 * bandCount))
+        let bitsPerGroup = bandCount / (cellsPerBit / 2)
+        tilesPerBlock = 2 * ((syncBits + codedBits + bitsPerGroup - 1) / bitsPerGroup)
     }
 
+    /// Tiles per group (the span of one bit).
+    public static let tilesPerGroup = 2
+    /// Bits carried by one group.
+    public var bitsPerGroup: Int { bandCount / (cellsPerBit / 2) }
+    /// Groups per block.
+    public var groupsPerBlock: Int { tilesPerBlock / Self.tilesPerGroup }
     /// Samples per tile.
     public var tileSamples: Int { framesPerTile * hop }
     /// Samples per block.
@@ -89,8 +97,13 @@ import Glibc
 #endif
 
 /// The keyed assignment of cells to bits, identical for every block.
+///
+/// Every bit sits in one group (two adjacent tiles): `cellsPerBit / 2` bands chosen by the key,
+/// each contributing a +/− pair across the two tiles (orientation keyed). Any gain or filter that
+/// changes slowly over time cancels out of every projection. Which group and bands carry which
+/// bit is a keyed permutation, so sync and coded bits are spread over the whole block.
 struct CellMap: Sendable {
-    /// For bit j (sync bits first, then coded bits): its cells as (tile, band).
+    /// For bit j (sync bits first, then coded bits): its cells as (tile, band), tiles within the block.
     let cells: [[(tile: Int, band: Int)]]
     /// For bit j: the spreading vector (zero sum, unit norm).
     let spreading: [[Float]]
@@ -98,29 +111,32 @@ struct CellMap: Sendable {
     let dither: [Float]
     /// Sync bit values (0/1).
     let syncValues: [UInt8]
+    /// For each group of the block: the bits it carries.
+    let bitsInGroup: [[Int]]
 
     init(layout: WatermarkLayout, key: WatermarkKey) {
         let bits = layout.syncBits + layout.codedBits
-        var stream = KeyedStream(key: key.bytes, label: "cells/\(layout.payloadSize.rawValue)/\(layout.bandCount)/\(layout.tilesPerBlock)")
-        // Cells come in pairs inside one band (two keyed tiles, signs + and −), so any gain or
-        // filter that treats a band the same over time cancels out of every projection.
-        var pairs: [(band: Int, plus: Int, minus: Int)] = []
-        for band in 0..<layout.bandCount {
-            let tiles = stream.permutation(layout.tilesPerBlock)
-            for i in stride(from: 0, to: tiles.count - 1, by: 2) { pairs.append((band, tiles[i], tiles[i + 1])) }
-        }
-        let order = stream.permutation(pairs.count)
+        var stream = KeyedStream(key: key.bytes, label: "local-cells/\(layout.payloadSize.rawValue)/\(layout.bandCount)/\(layout.tilesPerBlock)")
         let pairsPerBit = layout.cellsPerBit / 2
+        let perGroup = layout.bitsPerGroup
+        let slots = stream.permutation(layout.groupsPerBlock * perGroup)
+        var bandOrder: [[Int]] = []
+        for _ in 0..<layout.groupsPerBlock { bandOrder.append(stream.permutation(layout.bandCount)) }
+        let norm = 1 / Float(layout.cellsPerBit).squareRoot()
         var cells: [[(tile: Int, band: Int)]] = []
         var spreading: [[Float]] = []
-        let norm = 1 / Float(layout.cellsPerBit).squareRoot()
+        var bitsInGroup = [[Int]](repeating: [], count: layout.groupsPerBlock)
         for j in 0..<bits {
+            let group = slots[j] / perGroup, slot = slots[j] % perGroup
+            bitsInGroup[group].append(j)
             var c: [(tile: Int, band: Int)] = []
             var u: [Float] = []
             for k in 0..<pairsPerBit {
-                let pair = pairs[order[j * pairsPerBit + k]]
-                c.append((pair.plus, pair.band)); u.append(norm)
-                c.append((pair.minus, pair.band)); u.append(-norm)
+                let band = bandOrder[group][slot * pairsPerBit + k]
+                let first = WatermarkLayout.tilesPerGroup * group
+                let sign: Float = stream.nextByte() & 1 == 0 ? norm : -norm
+                c.append((first, band)); u.append(sign)
+                c.append((first + 1, band)); u.append(-sign)
             }
             cells.append(c)
             spreading.append(u)
@@ -131,5 +147,6 @@ struct CellMap: Sendable {
         syncValues = (0..<layout.syncBits).map { _ in syncStream.nextByte() & 1 }
         self.cells = cells
         self.spreading = spreading
+        self.bitsInGroup = bitsInGroup.map { $0.sorted() }
     }
 }
