@@ -52,20 +52,47 @@ extension WatermarkCommand {
                 let watermarkKey = try WatermarkKey.read(from: key)
                 let message = try Payload(hex: payload, size: short ? .short : .standard)
                 let reader = try AudioFileReader(path: input)
-                let audio = try reader.readAll()
-                let marked = try SpreadSpectrumEmbedder(key: watermarkKey, payload: message, strength: strength).embed(audio)
-                var format = reader.info.format ?? AudioFormat(container: .wav, encoding: .pcm16)
+                let info = reader.info
+                let embedder = try SpreadSpectrumEmbedder(key: watermarkKey, payload: message, strength: strength)
+                let stream = try embedder.makeStream(sampleRate: Double(info.sampleRate), channelCount: info.channelCount)
+                let blockSeconds = stream.layout.blockSeconds
+                if let frames = info.declaredFrameCount, Double(frames) / Double(info.sampleRate) < blockSeconds {
+                    throw WatermarkError.audioTooShort(seconds: Double(frames) / Double(info.sampleRate), minimumSeconds: blockSeconds)
+                }
+                var format = info.format ?? AudioFormat(container: .wav, encoding: .pcm16)
                 if output != "-", let inferred = AudioFormat.inferred(fromPath: output) {
                     format = AudioFormat(container: inferred.container,
                                          encoding: AudioFormat.encodings(for: inferred.container).contains(format.encoding) ? format.encoding : inferred.encoding)
                 }
                 if output == "-" && ![.wav, .au, .raw].contains(format.container) { format = AudioFormat(container: .wav, encoding: .pcm16) }
-                try AudioFileWriter.write(marked, to: output, format: format,
-                                          options: .init(overwrite: overwrite, protectedInputs: [input]))
-                let snr = signalToNoise(original: audio.samples, marked: marked.samples)
-                console.info("\(output == "-" ? "stdout" : output): marked \(String(format: "%.2f", audio.duration)) s with \(message.size.rawValue)-bit payload, SNR \(String(format: "%.1f", snr)) dB")
+                // Streams: constant memory whatever the length, output written atomically on success.
+                let writer = try AudioFileWriter(path: output, format: format, sampleRate: info.sampleRate,
+                                                 channelCount: info.channelCount,
+                                                 options: .init(overwrite: overwrite, protectedInputs: [input]))
+                var marked: [Float] = []
+                _ = try reader.forEachBlock(blockFrames: 16_384) { block in
+                    marked.removeAll(keepingCapacity: true)
+                    stream.process(block, appendingTo: &marked)
+                    try writer.write(marked)
+                }
+                marked.removeAll(keepingCapacity: true)
+                stream.finish(appendingTo: &marked)
+                try writer.write(marked)
+                let duration = Double(stream.framesReceived) / Double(info.sampleRate)
+                guard duration >= blockSeconds else {
+                    writer.abort()
+                    throw WatermarkError.audioTooShort(seconds: duration, minimumSeconds: blockSeconds)
+                }
+                try writer.finish()
+                let snr = stream.signalToChangeRatio
+                let silentShare = stream.bitsEmbedded > 0 ? Double(stream.silentBits) / Double(stream.bitsEmbedded) : 1
+                if silentShare > 0.5 {
+                    console.warning("\(input == "-" ? "stdin" : input): \(Int((silentShare * 100).rounded())) % of the mark fell on near-silence (below −60 dBFS in 150–3600 Hz); detection needs audible content there")
+                }
+                console.info("\(output == "-" ? "stdout" : output): marked \(String(format: "%.2f", duration)) s with \(message.size.rawValue)-bit payload, SNR \(String(format: "%.1f", snr)) dB, latency \(String(format: "%.0f", stream.latencySeconds * 1000)) ms")
                 if global.json {
-                    try Console.printJSON(EmbedSummary(output: output, payload: message.hex, durationSeconds: audio.duration, snrDB: snr))
+                    try Console.printJSON(EmbedSummary(output: output, payload: message.hex, durationSeconds: duration, snrDB: snr,
+                                                       latencySeconds: stream.latencySeconds, silentFraction: silentShare))
                 }
             }
         }
@@ -127,22 +154,20 @@ extension WatermarkCommand {
     }
 }
 
-func signalToNoise(original: [Float], marked: [Float]) -> Double {
-    var s = 0.0, n = 0.0
-    for (a, b) in zip(original, marked) { s += Double(a) * Double(a); n += Double(a - b) * Double(a - b) }
-    return n > 0 ? 10 * log10(s / n) : .infinity
-}
-
 struct EmbedSummary: Codable {
     var schema = "voiceguard.watermark-embed/1"
     var output: String
     var payload: String
     var durationSeconds: Double
     var snrDB: Double
+    var latencySeconds: Double
+    var silentFraction: Double
     enum CodingKeys: String, CodingKey {
         case schema, output, payload
         case durationSeconds = "duration_seconds"
         case snrDB = "snr_db"
+        case latencySeconds = "latency_seconds"
+        case silentFraction = "silent_fraction"
     }
 }
 

@@ -1,31 +1,8 @@
 import AudioCore
 import DSP
 
-/// Per-frame band powers of (multi-channel) audio: the quantity the watermark modulates.
+/// Band energies: the quantity the watermark modulates.
 enum BandEnergies {
-    /// Band powers summed over channels, frame-major and flat (`bandCount` values per frame),
-    /// from the spectrogram of each channel.
-    static func bandPowers(_ spectrograms: [Spectrogram], layout: WatermarkLayout) -> [Float] {
-        guard let first = spectrograms.first else { return [] }
-        let bands = layout.bandCount
-        var out = [Float](repeating: 0, count: first.frameCount * bands)
-        for s in spectrograms {
-            s.values.withUnsafeBufferPointer { v in
-                for f in 0..<s.frameCount {
-                    let base = f * s.binCount * 2
-                    for b in 0..<bands {
-                        var acc: Float = 0
-                        for k in layout.bandEdges[b]..<min(layout.bandEdges[b + 1], s.binCount) {
-                            acc += v[base + 2 * k] * v[base + 2 * k] + v[base + 2 * k + 1] * v[base + 2 * k + 1]
-                        }
-                        out[f * bands + b] += acc
-                    }
-                }
-            }
-        }
-        return out
-    }
-
     /// Log tile energies, flat ([tile × band]), from frame-major flat powers, tiles from frame `phase`.
     static func logTiles(flat powers: [Float], layout: WatermarkLayout, phase: Int, floor: [Float]) -> [Float] {
         let bands = layout.bandCount, f = layout.framesPerTile

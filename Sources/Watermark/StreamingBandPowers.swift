@@ -3,6 +3,9 @@ import DSP
 
 /// Band powers of audio fed in blocks of any size, for each of the detector's sub-hop offsets.
 ///
+/// Channels are mixed to mono first: the embedder applies the same gain to every channel, so any
+/// mix carries the mark, and one FFT per frame suffices.
+///
 /// Keeps only the samples the next frames need (one frame per channel), so memory grows with the
 /// number of frames (24 floats per frame and offset) and not with the audio. The frames are the
 /// same as `STFT` with `.startAligned` frames of the signal shifted by each offset, including the
@@ -11,10 +14,14 @@ final class StreamingBandPowers {
     let layout: WatermarkLayout
     let channelCount: Int
     let offsets: [Int]
-    /// [offset] → frame-major band powers (`bandCount` values per frame).
-    private(set) var powers: [[Float]]
+    /// Frequency scales analysed (band edges multiplied by each).
+    let frequencyScales: [Double]
+    private let scaledEdges: [[Int]]
+    /// [scale][offset] → frame-major natural-log band powers (`bandCount` values per frame), kept
+    /// as Float16 (±0.01 nats, far below the quantiser step) to halve the memory.
+    private(set) var powers: [[[Float16]]]
     private(set) var received = 0
-    private var buffer: [[Float]]
+    private var buffer: [Float]
     private var bufferStart = 0
     private var nextFrame: [Int]
     private let fft: RealFFT
@@ -24,18 +31,21 @@ final class StreamingBandPowers {
     private let spectrum: UnsafeMutableBufferPointer<Float>
     private var bands: [Float]
 
-    init(layout: WatermarkLayout, channelCount: Int) {
+    init(layout: WatermarkLayout, channelCount: Int, frequencyScales: [Double] = [1]) {
         self.layout = layout
         self.channelCount = channelCount
         offsets = (0..<4).map { $0 * layout.hop / 4 }
-        powers = offsets.map { _ in [] }
+        self.frequencyScales = frequencyScales
+        scaledEdges = frequencyScales.map { layout.bandEdges(frequencyScale: $0) }
+        powers = Array(repeating: Array(repeating: [], count: 4), count: frequencyScales.count)
         bands = [Float](repeating: 0, count: layout.bandCount)
-        buffer = Array(repeating: [], count: channelCount)
+        buffer = []
         nextFrame = offsets
-        fft = RealFFT(size: layout.frameLength)
+        fft = RealFFT(size: layout.fftSize)
         window = WindowKind.sqrtHann.values(length: layout.frameLength)
-        frame = RealFFT.allocate(layout.frameLength)
-        spectrum = RealFFT.allocate(layout.frameLength + 2)
+        frame = RealFFT.allocate(layout.fftSize)
+        spectrum = RealFFT.allocate(layout.fftSize + 2)
+        for k in 0..<layout.fftSize { frame[k] = 0 }
     }
 
     deinit {
@@ -46,9 +56,15 @@ final class StreamingBandPowers {
     /// Adds interleaved samples.
     func add(_ interleaved: UnsafeBufferPointer<Float>) {
         let frames = interleaved.count / channelCount
-        for c in 0..<channelCount {
-            buffer[c].reserveCapacity(buffer[c].count + frames)
-            for f in 0..<frames { buffer[c].append(interleaved[f * channelCount + c]) }
+        if channelCount == 1 {
+            buffer.append(contentsOf: interleaved)
+        } else {
+            let scale = 1 / Float(channelCount)
+            for f in 0..<frames {
+                var sum: Float = 0
+                for c in 0..<channelCount { sum += interleaved[f * channelCount + c] }
+                buffer.append(sum * scale)
+            }
         }
         received += frames
         analyse(upTo: received, padded: false)
@@ -56,7 +72,7 @@ final class StreamingBandPowers {
         let keepFrom = nextFrame.min() ?? received
         let drop = keepFrom - bufferStart
         if drop > 65_536 {
-            for c in 0..<channelCount { buffer[c].removeFirst(drop) }
+            buffer.removeFirst(drop)
             bufferStart = keepFrom
         }
     }
@@ -75,29 +91,26 @@ final class StreamingBandPowers {
                 let start = nextFrame[i]
                 let index = (start - offset) / h
                 if padded { guard index < total else { break } } else { guard start + n <= end else { break } }
-                for b in 0..<layout.bandCount { bands[b] = 0 }
-                for c in 0..<channelCount {
-                    let first = start - bufferStart
-                    buffer[c].withUnsafeBufferPointer { src in
-                        window.withUnsafeBufferPointer { w in
-                            let available = max(0, min(n, src.count - first))
-                            for k in 0..<available { frame[k] = src[first + k] * w[k] }
-                            for k in available..<n { frame[k] = 0 }
-                        }
-                    }
-                    fft.forward(frame.baseAddress!, spectrum.baseAddress!)
-                    do {
-                        let y = spectrum
-                        for b in 0..<layout.bandCount {
-                            var acc: Float = 0
-                            for k in layout.bandEdges[b]..<min(layout.bandEdges[b + 1], n / 2 + 1) {
-                                acc += y[2 * k] * y[2 * k] + y[2 * k + 1] * y[2 * k + 1]
-                            }
-                            bands[b] += acc
-                        }
+                let first = start - bufferStart
+                buffer.withUnsafeBufferPointer { src in
+                    window.withUnsafeBufferPointer { w in
+                        let available = max(0, min(n, src.count - first))
+                        for k in 0..<available { frame[k] = src[first + k] * w[k] }
+                        for k in available..<n { frame[k] = 0 }
                     }
                 }
-                powers[i].append(contentsOf: bands)
+                fft.forward(frame.baseAddress!, spectrum.baseAddress!)
+                let y = spectrum, binLimit = layout.fftSize / 2 + 1
+                for (scale, edges) in scaledEdges.enumerated() {
+                    for b in 0..<layout.bandCount {
+                        var acc: Float = 0
+                        for k in edges[b]..<min(edges[b + 1], binLimit) {
+                            acc += y[2 * k] * y[2 * k] + y[2 * k + 1] * y[2 * k + 1]
+                        }
+                        bands[b] = Float.log(max(acc, 1e-30))
+                    }
+                    for b in 0..<layout.bandCount { powers[scale][i].append(Float16(bands[b])) }
+                }
                 nextFrame[i] = start + h
             }
         }

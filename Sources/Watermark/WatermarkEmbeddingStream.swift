@@ -1,5 +1,8 @@
 import AudioCore
 import DSP
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Embeds a watermark into audio fed in blocks of any size, with a fixed latency and constant
 /// memory: the streaming form of `SpreadSpectrumEmbedder` (whose `embed(_:)` runs this stream).
@@ -32,6 +35,16 @@ public final class WatermarkEmbeddingStream {
     /// Of `bitsEmbedded`, bits whose cells were all near silence (below −60 dBFS): they carry
     /// nothing a detector can read. A high fraction means the audio is unsuitable.
     public private(set) var silentBits = 0
+    /// Energy of the samples returned so far (sum of squares over channels).
+    public private(set) var signalEnergy: Double = 0
+    /// Energy of the change the mark made to them.
+    public private(set) var changeEnergy: Double = 0
+    /// Signal-to-change ratio of the output so far, dB (+∞ while nothing changed).
+    public var signalToChangeRatio: Double {
+        changeEnergy > 0 ? 10 * log10(signalEnergy / changeEnergy) : .infinity
+    }
+    /// Frames held in memory per channel (bounded: about 16 k frames plus the latency and the last block).
+    var bufferedFrames: Int { input.first?.count ?? 0 }
     /// The layout in use.
     public let layout: WatermarkLayout
 
@@ -51,9 +64,14 @@ public final class WatermarkEmbeddingStream {
     private var finished = false
     // Scratch, allocated once.
     private let frame: UnsafeMutableBufferPointer<Float>
+    private let synthesis: UnsafeMutableBufferPointer<Float>
+    private let fftSize: Int
     private let spectrum: UnsafeMutableBufferPointer<Float>
+    /// Spectra of the group's frames: each channel's, then (for several channels) their mean, the
+    /// mono mix whose band energies carry the mark (the same mix the detector analyses).
     private let spectra: UnsafeMutableBufferPointer<Float>
-    private var span: [[Float]]
+    private let mixSlot: Int
+    private var span: [Float]
     private var powers: [Float]
     private var levels: [Float]
     private var gains: [Float]
@@ -82,15 +100,19 @@ public final class WatermarkEmbeddingStream {
         frameLength = layout.frameLength
         // A group's frames span (groupFrames + 1) hops from its first sample.
         latencyFrames = (WatermarkLayout.tilesPerGroup * layout.framesPerTile + 1) * layout.hop
-        fft = RealFFT(size: layout.frameLength)
+        fftSize = layout.fftSize
+        fft = RealFFT(size: layout.fftSize)
         window = WindowKind.sqrtHann.values(length: layout.frameLength)
-        frame = RealFFT.allocate(layout.frameLength)
-        spectrum = RealFFT.allocate(layout.frameLength + 2)
+        frame = RealFFT.allocate(layout.fftSize)
+        for k in 0..<layout.fftSize { frame[k] = 0 }  // the zero padding stays zero
+        synthesis = RealFFT.allocate(layout.fftSize)
+        spectrum = RealFFT.allocate(layout.fftSize + 2)
         let framesPerGroup = WatermarkLayout.tilesPerGroup * layout.framesPerTile
-        spectra = RealFFT.allocate(channelCount * framesPerGroup * (layout.frameLength + 2))
+        mixSlot = channelCount == 1 ? 0 : channelCount
+        spectra = RealFFT.allocate((mixSlot + 1) * framesPerGroup * (layout.fftSize + 2))
         input = Array(repeating: [], count: channelCount)
         delta = Array(repeating: [], count: channelCount)
-        span = Array(repeating: [Float](repeating: 0, count: (framesPerGroup + 1) * layout.hop), count: channelCount)
+        span = [Float](repeating: 0, count: (framesPerGroup + 1) * layout.hop)
         powers = [Float](repeating: 0, count: framesPerGroup * layout.bandCount)
         levels = [Float](repeating: 0, count: WatermarkLayout.tilesPerGroup * layout.bandCount)
         gains = [Float](repeating: 1, count: WatermarkLayout.tilesPerGroup * layout.bandCount)
@@ -101,6 +123,7 @@ public final class WatermarkEmbeddingStream {
 
     deinit {
         RealFFT.deallocate(frame)
+        RealFFT.deallocate(synthesis)
         RealFFT.deallocate(spectrum)
         RealFFT.deallocate(spectra)
     }
@@ -111,9 +134,12 @@ public final class WatermarkEmbeddingStream {
         precondition(samples.count % channelCount == 0, "interleaved samples must hold whole frames")
         let frames = samples.count / channelCount
         for c in 0..<channelCount {
-            input[c].reserveCapacity(input[c].count + frames)
-            for f in 0..<frames { input[c].append(samples[f * channelCount + c]) }
+            let old = input[c].count
+            input[c].append(contentsOf: repeatElement(0, count: frames))
             delta[c].append(contentsOf: repeatElement(0, count: frames))
+            input[c].withUnsafeMutableBufferPointer { x in
+                for f in 0..<frames { x[old + f] = samples[f * channelCount + c] }
+            }
         }
         framesReceived += frames
         let groupSpan = (groupFrames + 1) * hop
@@ -149,10 +175,22 @@ public final class WatermarkEmbeddingStream {
 
     private func emit(upTo end: Int, into output: inout [Float]) {
         guard end > framesEmitted else { return }
-        output.reserveCapacity(output.count + (end - framesEmitted) * channelCount)
-        for n in framesEmitted..<end {
-            let i = n - base
-            for c in 0..<channelCount { output.append(input[c][i] + delta[c][i]) }
+        let count = end - framesEmitted, first = framesEmitted - base, old = output.count
+        output.append(contentsOf: repeatElement(0, count: count * channelCount))
+        output.withUnsafeMutableBufferPointer { out in
+            for c in 0..<channelCount {
+                input[c].withUnsafeBufferPointer { x in
+                    delta[c].withUnsafeBufferPointer { d in
+                        var e: Float = 0, de: Float = 0
+                        for n in 0..<count {
+                            out[old + n * channelCount + c] = x[first + n] + d[first + n]
+                            e += x[first + n] * x[first + n]
+                            de += d[first + n] * d[first + n]
+                        }
+                        signalEnergy += Double(e); changeEnergy += Double(de)
+                    }
+                }
+            }
         }
         framesEmitted = end
         // Drop what no future group needs (groups start at or after the emitted position).
@@ -175,21 +213,28 @@ public final class WatermarkEmbeddingStream {
         let groupBits = map.bitsInGroup[blockGroup]
         guard !groupBits.isEmpty else { return }
         let firstTile = blockGroup * WatermarkLayout.tilesPerGroup
-        let binLimit = frameLength / 2 + 1
-        let spectrumStride = frameLength + 2
+        let binLimit = fftSize / 2 + 1
 
-        // Pass 1: analyse the original frames, quantise each bit's projection.
-        for i in powers.indices { powers[i] = 0 }
+        // Pass 1: analyse the original frames (band energies of the mono mix), quantise each bit.
+        let stride = fftSize + 2
         for c in 0..<channelCount {
             for f in 0..<groupFrames {
-                let x = spectra.baseAddress! + (c * groupFrames + f) * spectrumStride
                 input[c].withUnsafeBufferPointer { src in
                     for k in 0..<frameLength { frame[k] = src[start + f * hop + k] * window[k] }
                 }
-                fft.forward(frame.baseAddress!, x)
-                accumulateBandPowers(x, frame: f, binLimit: binLimit)
+                fft.forward(frame.baseAddress!, spectra.baseAddress! + (c * groupFrames + f) * stride)
             }
         }
+        let mix = spectra.baseAddress! + mixSlot * groupFrames * stride
+        if mixSlot > 0 {
+            let scale = 1 / Float(channelCount)
+            for i in 0..<(groupFrames * stride) {
+                var sum: Float = 0
+                for c in 0..<channelCount { sum += spectra[c * groupFrames * stride + i] }
+                mix[i] = sum * scale
+            }
+        }
+        for f in 0..<groupFrames { storeBandPowers(mix + f * stride, frame: f, binLimit: binLimit) }
         computeLevels()
         for i in gains.indices { gains[i] = 1 }
         for (slot, j) in groupBits.enumerated() {
@@ -203,45 +248,46 @@ public final class WatermarkEmbeddingStream {
             applyChange(q - p, bit: j, firstTile: firstTile)
         }
 
-        // Pass 2: resynthesise the group's span (with what earlier groups added), re-analyse, correct.
+        // Pass 2: resynthesise the mix over the group's span (with what earlier groups added),
+        // re-analyse it and correct what the overlap of neighbouring frames smeared.
         let spanLength = (groupFrames + 1) * hop
-        for c in 0..<channelCount {
-            for k in 0..<spanLength { span[c][k] = input[c][start + k] + delta[c][start + k] }
-            span[c].withUnsafeMutableBufferPointer { out in
-                for f in 0..<groupFrames { synthesise(channel: c, frame: f, into: out.baseAddress! + f * hop) }
+        let scale = 1 / Float(channelCount)
+        span.withUnsafeMutableBufferPointer { out in
+            for k in 0..<spanLength {
+                var sum: Float = 0
+                for c in 0..<channelCount { sum += input[c][start + k] + delta[c][start + k] }
+                out[k] = sum * scale
             }
+            for f in 0..<groupFrames { synthesise(slot: mixSlot, frame: f, into: out.baseAddress! + f * hop) }
         }
-        for i in powers.indices { powers[i] = 0 }
-        for c in 0..<channelCount {
-            for f in 0..<groupFrames {
-                span[c].withUnsafeBufferPointer { src in
-                    for k in 0..<frameLength { frame[k] = src[f * hop + k] * window[k] }
-                }
-                fft.forward(frame.baseAddress!, spectrum.baseAddress!)
-                accumulateBandPowers(spectrum.baseAddress!, frame: f, binLimit: binLimit)
+        for f in 0..<groupFrames {
+            span.withUnsafeBufferPointer { src in
+                for k in 0..<frameLength { frame[k] = src[f * hop + k] * window[k] }
             }
+            fft.forward(frame.baseAddress!, spectrum.baseAddress!)
+            storeBandPowers(spectrum.baseAddress!, frame: f, binLimit: binLimit)
         }
         computeLevels()
         for (slot, j) in groupBits.enumerated() {
             applyChange(targets[slot] - projection(of: j, firstTile: firstTile), bit: j, firstTile: firstTile)
         }
 
-        // Final: the total gains applied to the original spectra, added to the output as deltas.
+        // Final: the total gains applied to each channel's original spectra, added as deltas.
         for c in 0..<channelCount {
             delta[c].withUnsafeMutableBufferPointer { out in
-                for f in 0..<groupFrames { synthesise(channel: c, frame: f, into: out.baseAddress! + start + f * hop) }
+                for f in 0..<groupFrames { synthesise(slot: c, frame: f, into: out.baseAddress! + start + f * hop) }
             }
         }
     }
 
-    private func accumulateBandPowers(_ x: UnsafePointer<Float>, frame f: Int, binLimit: Int) {
+    private func storeBandPowers(_ x: UnsafePointer<Float>, frame f: Int, binLimit: Int) {
         let bands = layout.bandCount
         for b in 0..<bands {
             var acc: Float = 0
             for k in layout.bandEdges[b]..<min(layout.bandEdges[b + 1], binLimit) {
                 acc += x[2 * k] * x[2 * k] + x[2 * k + 1] * x[2 * k + 1]
             }
-            powers[f * bands + b] += acc
+            powers[f * bands + b] = acc
         }
     }
 
@@ -282,25 +328,25 @@ public final class WatermarkEmbeddingStream {
         }
     }
 
-    /// Adds frame `f`'s change (its original spectrum × (gain − 1), windowed) at `out`.
-    private func synthesise(channel c: Int, frame f: Int, into out: UnsafeMutablePointer<Float>) {
+    /// Adds frame `f`'s change (its original spectrum in `slot` × (gain − 1), windowed) at `out`.
+    private func synthesise(slot c: Int, frame f: Int, into out: UnsafeMutablePointer<Float>) {
         let bands = layout.bandCount
         let tile = f / layout.framesPerTile
-        let x = spectra.baseAddress! + (c * groupFrames + f) * (frameLength + 2)
+        let x = spectra.baseAddress! + (c * groupFrames + f) * (fftSize + 2)
         var changed = false
-        for i in 0..<(frameLength + 2) { spectrum[i] = 0 }
+        for i in 0..<(fftSize + 2) { spectrum[i] = 0 }
         for b in 0..<bands {
             let g = gains[tile * bands + b] - 1
             guard g != 0 else { continue }
             changed = true
-            for k in layout.bandEdges[b]..<min(layout.bandEdges[b + 1], frameLength / 2 + 1) {
+            for k in layout.bandEdges[b]..<min(layout.bandEdges[b + 1], fftSize / 2 + 1) {
                 spectrum[2 * k] = x[2 * k] * g
                 spectrum[2 * k + 1] = x[2 * k + 1] * g
             }
         }
         guard changed else { return }
-        fft.inverseUnnormalized(destroying: spectrum.baseAddress!, frame.baseAddress!)
-        let scale = 1 / Float(frameLength)
-        for k in 0..<frameLength { out[k] += frame[k] * window[k] * scale }
+        fft.inverseUnnormalized(destroying: spectrum.baseAddress!, synthesis.baseAddress!)
+        let scale = 1 / Float(fftSize)
+        for k in 0..<frameLength { out[k] += synthesis[k] * window[k] * scale }
     }
 }

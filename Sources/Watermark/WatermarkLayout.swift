@@ -13,6 +13,9 @@ public struct WatermarkLayout: Sendable, Hashable {
     public let sampleRate: Double
     /// Samples per analysis frame (even; 32 ms).
     public let frameLength: Int
+    /// FFT size: the smallest 2ᵃ3ᵇ5ᶜ at or above `frameLength` (frames are zero-padded to it),
+    /// so rates whose 32 ms frame has a large prime factor (44.1 kHz: 1412 = 4 · 353) stay fast.
+    public let fftSize: Int
     /// Samples between frames (`frameLength / 2`).
     public var hop: Int { frameLength / 2 }
     /// Frames per tile.
@@ -49,18 +52,10 @@ public struct WatermarkLayout: Sendable, Hashable {
         // 32 ms frames (an even number of samples), bands from 150 Hz to 3.6 kHz.
         let n = 2 * Int((0.016 * sampleRate).rounded())
         frameLength = n
+        fftSize = Self.smoothSize(atLeast: n)
         framesPerTile = 2
         bandCount = 24
-        let top = Self.highestFrequency
-        let binHz = sampleRate / Double(n)
-        var edges: [Int] = []
-        for i in 0...bandCount {
-            let f = Self.lowestFrequency * Double.pow(top / Self.lowestFrequency, Double(i) / Double(bandCount))
-            edges.append(Int((f / binHz).rounded()))
-        }
-        // Every band at least one bin wide.
-        for i in 1...bandCount where edges[i] <= edges[i - 1] { edges[i] = edges[i - 1] + 1 }
-        bandEdges = edges
+        bandEdges = Self.bandEdges(bandCount: bandCount, binHz: sampleRate / Double(fftSize), frequencyScale: 1)
         cellsPerBit = 6
         syncBits = 64
         self.payloadSize = payloadSize
@@ -75,6 +70,34 @@ public struct WatermarkLayout: Sendable, Hashable {
     public var bitsPerGroup: Int { bandCount / (cellsPerBit / 2) }
     /// Groups per block.
     public var groupsPerBlock: Int { tilesPerBlock / Self.tilesPerGroup }
+    /// Band edges in FFT bins with every edge frequency multiplied by `frequencyScale` (the bands a
+    /// detector reads after a pitch or speed change of that factor).
+    public func bandEdges(frequencyScale: Double) -> [Int] {
+        Self.bandEdges(bandCount: bandCount, binHz: sampleRate / Double(fftSize), frequencyScale: frequencyScale)
+    }
+
+    static func bandEdges(bandCount: Int, binHz: Double, frequencyScale: Double) -> [Int] {
+        var edges: [Int] = []
+        for i in 0...bandCount {
+            let f = lowestFrequency * Double.pow(highestFrequency / lowestFrequency, Double(i) / Double(bandCount))
+            edges.append(Int((f * frequencyScale / binHz).rounded()))
+        }
+        // Every band at least one bin wide.
+        for i in 1...bandCount where edges[i] <= edges[i - 1] { edges[i] = edges[i - 1] + 1 }
+        return edges
+    }
+
+    /// The smallest 2ᵃ3ᵇ5ᶜ ≥ `n`.
+    static func smoothSize(atLeast n: Int) -> Int {
+        var m = max(1, n)
+        while true {
+            var r = m
+            for p in [2, 3, 5] { while r % p == 0 { r /= p } }
+            if r == 1 { return m }
+            m += 1
+        }
+    }
+
     /// Samples per tile.
     public var tileSamples: Int { framesPerTile * hop }
     /// Samples per block.
