@@ -21,6 +21,19 @@ final class StreamingBandPowers {
     /// as Float16 (±0.01 nats, far below the quantiser step) to halve the memory.
     private(set) var powers: [[[Float16]]]
     private(set) var received = 0
+    /// Global index of the first frame still held (frames before it were dropped).
+    private(set) var firstFrame = 0
+    /// Frames held at every offset.
+    var frameCount: Int { powers.first.map { $0.map { $0.count / layout.bandCount }.min() ?? 0 } ?? 0 }
+
+    /// Forgets the first `n` frames of every offset and scale (a detector that has searched them).
+    func dropFrames(_ n: Int) {
+        guard n > 0 else { return }
+        for scale in powers.indices {
+            for offset in powers[scale].indices { powers[scale][offset].removeFirst(min(n * layout.bandCount, powers[scale][offset].count)) }
+        }
+        firstFrame += n
+    }
     private var buffer: [Float]
     private var bufferStart = 0
     private var nextFrame: [Int]

@@ -99,35 +99,75 @@ public struct WatermarkDetector: Sendable {
 
     /// Searches `audio` for marks; see `detect(_:)`.
     public func search(_ audio: AudioBuffer) throws(WatermarkError) -> SearchResult {
-        let layout = try WatermarkLayout(sampleRate: audio.sampleRate, payloadSize: payloadSize)
-        let analyser = StreamingBandPowers(layout: layout, channelCount: audio.channelCount, frequencyScales: frequencyScaleList)
-        audio.samples.withUnsafeBufferPointer { analyser.add($0) }
-        analyser.finish()
-        return try search(analyser, layout: layout)
+        do {
+            return try search(sampleRate: audio.sampleRate, channelCount: audio.channelCount) { feed in
+                let chunk = 65_536 * audio.channelCount
+                audio.samples.withUnsafeBufferPointer { all in
+                    var start = 0
+                    while start < all.count {
+                        let end = min(all.count, start + chunk)
+                        feed(UnsafeBufferPointer(rebasing: all[start..<end]))
+                        start = end
+                    }
+                }
+            }
+        } catch let error as WatermarkError {
+            throw error
+        } catch {
+            throw .unsupportedAudio(detail: "\(error)")
+        }
     }
 
-    /// Searches an audio stream block by block (constant memory in the audio: only 24 band powers
-    /// per frame and offset are kept), e.g. a large file or standard input.
+    /// Frames per search window: band powers are searched (and forgotten) window by window, so
+    /// memory stays bounded whatever the length; consecutive windows overlap by two blocks.
+    static let windowBlocks = 24
+
+    /// Searches an audio stream block by block with bounded memory (band powers of at most
+    /// `windowBlocks` blocks are held), e.g. a large file or standard input.
     /// - Parameter blocks: calls its argument with each block of interleaved samples.
     public func search(sampleRate: Double, channelCount: Int,
                        blocks: ((UnsafeBufferPointer<Float>) -> Void) throws -> Void) throws -> SearchResult {
         let layout = try WatermarkLayout(sampleRate: sampleRate, payloadSize: payloadSize)
         let analyser = StreamingBandPowers(layout: layout, channelCount: channelCount, frequencyScales: frequencyScaleList)
-        try blocks { analyser.add($0) }
-        analyser.finish()
-        return try search(analyser, layout: layout)
-    }
-
-    private func search(_ analyser: StreamingBandPowers, layout: WatermarkLayout) throws(WatermarkError) -> SearchResult {
-        let duration = Double(analyser.received) / layout.sampleRate
-        guard duration >= layout.blockSeconds else {
-            throw .audioTooShort(seconds: duration, minimumSeconds: layout.minimumDetectableSeconds)
-        }
         let map = CellMap(layout: layout, key: key)
         let search = AlignmentSearch(map: map, layout: layout, step: step, offsets: analyser.offsets)
+        let blockFrames = layout.tilesPerBlock * layout.framesPerTile
+        let windowFrames = Self.windowBlocks * blockFrames
+        let overlapFrames = 2 * blockFrames + 2 * layout.framesPerTile
+        var accepted: [AlignmentSearch.Candidate] = []
+        var bound = 0.0, candidates = 0
+        func runWindow() {
+            let result = searchWindow(analyser, layout: layout, search: search)
+            accepted += result.accepted
+            bound += result.bound
+            candidates += result.candidates
+        }
+        try blocks { chunk in
+            analyser.add(chunk)
+            if analyser.frameCount >= windowFrames {
+                runWindow()
+                analyser.dropFrames(analyser.frameCount - overlapFrames)
+            }
+        }
+        analyser.finish()
+        let duration = Double(analyser.received) / layout.sampleRate
+        guard duration >= layout.blockSeconds else {
+            throw WatermarkError.audioTooShort(seconds: duration, minimumSeconds: layout.minimumDetectableSeconds)
+        }
+        if analyser.firstFrame == 0 || analyser.frameCount > overlapFrames { runWindow() }
+        return SearchResult(detections: detections(accepted, bound: bound, duration: duration, layout: layout),
+                            alignmentsSearched: candidates)
+    }
+
+    /// Searches the band powers the analyser holds: unscaled first, the scale search only when that
+    /// finds nothing. `bound` counts every alignment the whole procedure would try, searched or not
+    /// (so the p-values hold for the procedure).
+    private func searchWindow(_ analyser: StreamingBandPowers, layout: WatermarkLayout, search: AlignmentSearch)
+        -> (accepted: [AlignmentSearch.Candidate], candidates: Int, bound: Double) {
         var accepted: [AlignmentSearch.Candidate] = []
         var candidates = 0
         var grids: [Int: (TileGrid, AlignmentSearch.SyncPartials)] = [:]
+        let sampleBase = analyser.firstFrame * layout.hop
         func scan(frequencyIndex: Int, timeScale: Double) {
             let (grid, partials) = grids[frequencyIndex] ?? {
                 let grid = TileGrid(powers: analyser.powers[frequencyIndex], layout: layout)
@@ -137,10 +177,12 @@ public struct WatermarkDetector: Sendable {
             search.scan(grid, partials: partials, timeScale: timeScale, frequencyScale: analyser.frequencyScales[frequencyIndex],
                         threshold: syncThreshold, candidates: &candidates) { soft, z in
                 decode(soft, z: z, layout: layout)
-            } accept: { accepted.append($0) }
+            } accept: { candidate in
+                var c = candidate
+                c.startSample += sampleBase
+                accepted.append(c)
+            }
         }
-        // Unscaled first; the scale search only when that finds nothing. The p-values count every
-        // alignment the full search would try, whether or not it ran (so they hold for the procedure).
         scan(frequencyIndex: 0, timeScale: 1)
         let unscaledCount = candidates
         let combinations = 1 + scales.reduce(0) { total, family in
@@ -156,8 +198,12 @@ public struct WatermarkDetector: Sendable {
                 }
             }
         }
-        let bound = max(Double(candidates), procedureCount)
-        // p-value per accepted candidate, merged by payload.
+        return (accepted, candidates, max(Double(candidates), procedureCount))
+    }
+
+    /// Accepted candidates → detections with p-values (`bound` alignments × exp(−z²/2) × 2⁻³²), merged per payload.
+    private func detections(_ accepted: [AlignmentSearch.Candidate], bound: Double, duration: Double,
+                            layout: WatermarkLayout) -> [WatermarkDetection] {
         var found: [(payload: [UInt8], detection: WatermarkDetection)] = []
         for a in accepted {
             let p = min(1, bound * syncTailBound(a.z) * Double.pow(2, -32))
@@ -182,8 +228,7 @@ public struct WatermarkDetector: Sendable {
                 found.append((a.payload, detection))
             }
         }
-        return SearchResult(detections: found.map(\.detection).sorted { $0.startSeconds < $1.startSeconds },
-                            alignmentsSearched: candidates)
+        return found.map(\.detection).sorted { $0.startSeconds < $1.startSeconds }
     }
 
     /// Viterbi + CRC on one (possibly combined) set of soft values whose sync score `z` passed.

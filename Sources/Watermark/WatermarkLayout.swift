@@ -13,8 +13,10 @@ public struct WatermarkLayout: Sendable, Hashable {
     public let sampleRate: Double
     /// Samples per analysis frame (even; 32 ms).
     public let frameLength: Int
-    /// FFT size: the smallest 2ᵃ3ᵇ5ᶜ at or above `frameLength` (frames are zero-padded to it),
-    /// so rates whose 32 ms frame has a large prime factor (44.1 kHz: 1412 = 4 · 353) stay fast.
+    /// FFT size: `frameLength`, so the bins are 31.25 Hz (±0.06 %) at every rate and a band covers
+    /// the same hertz wherever the audio was resampled to. (Zero-padding 44.1 kHz's 1412-sample
+    /// frames to a fast 1440-point FFT made bins 2 % narrower and cost 100 bit errors after
+    /// resampling to 48 or 8 kHz; see docs/watermark-notes.md.)
     public let fftSize: Int
     /// Samples between frames (`frameLength / 2`).
     public var hop: Int { frameLength / 2 }
@@ -52,7 +54,7 @@ public struct WatermarkLayout: Sendable, Hashable {
         // 32 ms frames (an even number of samples), bands from 150 Hz to 3.6 kHz.
         let n = 2 * Int((0.016 * sampleRate).rounded())
         frameLength = n
-        fftSize = Self.smoothSize(atLeast: n)
+        fftSize = n
         framesPerTile = 2
         bandCount = 24
         bandEdges = Self.bandEdges(bandCount: bandCount, binHz: sampleRate / Double(fftSize), frequencyScale: 1)
@@ -85,17 +87,6 @@ public struct WatermarkLayout: Sendable, Hashable {
         // Every band at least one bin wide.
         for i in 1...bandCount where edges[i] <= edges[i - 1] { edges[i] = edges[i - 1] + 1 }
         return edges
-    }
-
-    /// The smallest 2ᵃ3ᵇ5ᶜ ≥ `n`.
-    static func smoothSize(atLeast n: Int) -> Int {
-        var m = max(1, n)
-        while true {
-            var r = m
-            for p in [2, 3, 5] { while r % p == 0 { r /= p } }
-            if r == 1 { return m }
-            m += 1
-        }
     }
 
     /// Samples per tile.
