@@ -109,6 +109,7 @@ extension WatermarkCommand {
         @Option(name: .long, help: "Exit 0 only if this payload (hex) is found in every file.") var expect: String?
         @Flag(name: .long, help: "Look for 32-bit payloads.") var short = false
         @Option(name: .long, help: "The strength the marks were embedded with (default 1).") var strength: Double = 1
+        @Flag(name: .long, help: "Skip the speed, tempo and pitch search (faster; finds only marks in unmodified timing).") var noScaleSearch = false
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
@@ -123,7 +124,8 @@ extension WatermarkCommand {
                     do {
                         // Streams the file: memory holds band powers, not the audio.
                         let reader = try AudioFileReader(path: path)
-                        let detector = WatermarkDetector(key: watermarkKey, payloadSize: short ? .short : .standard, strength: strength)
+                        var detector = WatermarkDetector(key: watermarkKey, payloadSize: short ? .short : .standard, strength: strength)
+                        if noScaleSearch { detector.passes = DetectionPass.unscaled }
                         let search = try detector.search(sampleRate: Double(reader.info.sampleRate),
                                                          channelCount: reader.info.channelCount) { feed in
                             try reader.forEachBlock(blockFrames: 32_768) { feed($0) }

@@ -29,7 +29,7 @@ struct TileGrid {
     /// reference against which a bit's reliability is judged.
     let reference: [Float]
 
-    init(powers: [[Float16]], layout: WatermarkLayout) {
+    init(powers: [[Float]], layout: WatermarkLayout) {
         bands = layout.bandCount
         let frames = powers.map { $0.count / layout.bandCount }.min() ?? 0
         count = max(0, 4 * (frames - 1))
@@ -42,7 +42,7 @@ struct TileGrid {
             powers[r].withUnsafeBufferPointer { p in
                 var sum: Float = 0
                 for b in 0..<bands {
-                    let e = Float.log(Float.exp(Float(p[k * bands + b])) + Float.exp(Float(p[(k + 1) * bands + b])) + floor[b])
+                    let e = Float.log(p[k * bands + b] + p[(k + 1) * bands + b] + floor[b])
                     levels[q * bands + b] = e
                     sum += e
                 }
@@ -150,20 +150,42 @@ struct AlignmentSearch {
 
     func syncPartials(_ grid: TileGrid) -> SyncPartials {
         var out = SyncPartials()
-        let last = grid.count - Self.positionsPerTile  // tile 1 must fit
+        let last = max(0, grid.count - Self.positionsPerTile)  // tile 1 must fit
+        let bands = layout.bandCount
         for g in 0..<layout.groupsPerBlock {
             let bits = (0..<syncBits).filter { groupOfBit[$0] == g }
             guard !bits.isEmpty else { continue }
             var dot = [Float](repeating: 0, count: grid.count)
             var energy = [Float](repeating: 0, count: grid.count)
-            grid.levels.withUnsafeBufferPointer { levels in
-                for q in 0..<max(0, last) {
-                    var d: Float = 0, e: Float = 0
-                    for j in bits {
-                        let v = soft(j, at: q, levels: levels, reference: grid.reference[q])
-                        d += v * syncSigns[j]; e += v * v
+            for j in bits {
+                let cells = (j * cellsPerBit)..<((j + 1) * cellsPerBit)
+                let offsets = Array(cellOffset[cells]), u = Array(weights[cells])
+                let sign = syncSigns[j], phase = dither[j], inverseStep = 1 / step
+                grid.levels.withUnsafeBufferPointer { levels in
+                    grid.reference.withUnsafeBufferPointer { reference in
+                        dot.withUnsafeMutableBufferPointer { dot in
+                            energy.withUnsafeMutableBufferPointer { energy in
+                                offsets.withUnsafeBufferPointer { off in
+                                    u.withUnsafeBufferPointer { u in
+                                        for q in 0..<last {
+                                            let base = levels.baseAddress! + q * bands
+                                            var p: Float = 0, level = Float.infinity
+                                            for i in 0..<off.count {
+                                                let e = base[off[i]]
+                                                p += u[i] * e
+                                                level = min(level, e)
+                                            }
+                                            let w = min(1, (level - (reference[q] - 6.9)) / 3.45)
+                                            guard w > 0 else { continue }
+                                            let v = w * cosineOfTurns(p * inverseStep - phase)
+                                            dot[q] += v * sign
+                                            energy[q] += v * v
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
-                    dot[q] = d; energy[q] = e
                 }
             }
             out.groups.append(g); out.dot.append(dot); out.energy.append(energy)

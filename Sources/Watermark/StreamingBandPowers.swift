@@ -17,9 +17,8 @@ final class StreamingBandPowers {
     /// Frequency scales analysed (band edges multiplied by each).
     let frequencyScales: [Double]
     private let scaledEdges: [[Int]]
-    /// [scale][offset] → frame-major natural-log band powers (`bandCount` values per frame), kept
-    /// as Float16 (±0.01 nats, far below the quantiser step) to halve the memory.
-    private(set) var powers: [[[Float16]]]
+    /// [scale][offset] → frame-major band powers (`bandCount` values per frame).
+    private(set) var powers: [[[Float]]]
     private(set) var received = 0
     /// Global index of the first frame still held (frames before it were dropped).
     private(set) var firstFrame = 0
@@ -120,9 +119,9 @@ final class StreamingBandPowers {
                         for k in edges[b]..<min(edges[b + 1], binLimit) {
                             acc += y[2 * k] * y[2 * k] + y[2 * k + 1] * y[2 * k + 1]
                         }
-                        bands[b] = Float.log(max(acc, 1e-30))
+                        bands[b] = acc
                     }
-                    for b in 0..<layout.bandCount { powers[scale][i].append(Float16(bands[b])) }
+                    powers[scale][i].append(contentsOf: bands)
                 }
                 nextFrame[i] = start + h
             }

@@ -59,11 +59,11 @@ public struct WatermarkDetector: Sendable {
     public var syncThreshold: Double = 4
     /// Largest p-value reported (default 1e-9).
     public var maximumPValue: Double = 1e-9
-    /// Time and frequency scales searched after a time-scale or pitch change: for each frequency
-    /// scale (frequency after / before), the time scales (duration after / before) tried with it.
-    /// The unscaled alignment (1, 1) is always searched first; the others only when it finds
-    /// nothing. Default: `ScaleFamily.standard`; `[]` searches unscaled alignments only.
-    public var scales: [ScaleFamily] = ScaleFamily.standard
+    /// The analysis passes: the channel mix is resampled to 8 kHz × each pass's speed (undoing a
+    /// speed change of that factor exactly) and searched at its time scales. The first pass (speed
+    /// 1, time scale 1 first) always runs; the time-scale and speed searches only while it has
+    /// found nothing. Default: `DetectionPass.standard`; `DetectionPass.unscaled` is fastest.
+    public var passes: [DetectionPass] = DetectionPass.standard
     /// Quantiser step: `SpreadSpectrumEmbedder.baseStep × strength`, so detection must use the
     /// strength the mark was embedded with (the default, 1, unless the embedder was told otherwise).
     public let step: Float
@@ -74,13 +74,6 @@ public struct WatermarkDetector: Sendable {
         self.key = key
         self.payloadSize = payloadSize
         self.step = SpreadSpectrumEmbedder.baseStep * Float(strength)
-    }
-
-    /// Frequency scales analysed: 1 first, then those of `scales`.
-    var frequencyScaleList: [Double] {
-        var list: [Double] = [1]
-        for family in scales where !list.contains(family.frequencyScale) { list.append(family.frequencyScale) }
-        return list
     }
 
     /// All detections in `audio`, merged per payload, earliest first. Empty for unmarked audio.
@@ -118,97 +111,139 @@ public struct WatermarkDetector: Sendable {
         }
     }
 
-    /// Frames per search window: band powers are searched (and forgotten) window by window, so
+    /// Blocks per search window: band powers are searched (and forgotten) window by window, so
     /// memory stays bounded whatever the length; consecutive windows overlap by two blocks.
     static let windowBlocks = 24
 
-    /// Searches an audio stream block by block with bounded memory (band powers of at most
-    /// `windowBlocks` blocks are held), e.g. a large file or standard input.
+    /// The rate the detector analyses audio of `sampleRate` at: 8 kHz adjusted so that 256-sample
+    /// frames last exactly as long as the embedder's frames at that rate (44.1 kHz: 1412 samples,
+    /// so 7,995.5 Hz). The mark lives below 3.6 kHz; analysing there makes detection cheap at
+    /// every input rate, and the embedder's grid is matched exactly for audio at its original rate.
+    public static func analysisRate(for sampleRate: Double) throws(WatermarkError) -> Double {
+        let native = try WatermarkLayout(sampleRate: sampleRate)
+        return 256 * sampleRate / Double(native.frameLength)
+    }
+
+    /// Searches an audio stream block by block with bounded memory (band powers and 8 kHz audio
+    /// of at most `windowBlocks` blocks are held), e.g. a large file or standard input.
     /// - Parameter blocks: calls its argument with each block of interleaved samples.
     public func search(sampleRate: Double, channelCount: Int,
                        blocks: ((UnsafeBufferPointer<Float>) -> Void) throws -> Void) throws -> SearchResult {
-        let layout = try WatermarkLayout(sampleRate: sampleRate, payloadSize: payloadSize)
-        let analyser = StreamingBandPowers(layout: layout, channelCount: channelCount, frequencyScales: frequencyScaleList)
+        let inputLayout = try WatermarkLayout(sampleRate: sampleRate, payloadSize: payloadSize)
+        guard channelCount >= 1 else { throw WatermarkError.unsupportedAudio(detail: "no channels") }
+        guard let firstPass = passes.first else { throw WatermarkError.unsupportedAudio(detail: "no detection passes") }
+        let rate = try Self.analysisRate(for: sampleRate)
+        let layout = try WatermarkLayout(sampleRate: 8_000, payloadSize: payloadSize)
         let map = CellMap(layout: layout, key: key)
-        let search = AlignmentSearch(map: map, layout: layout, step: step, offsets: analyser.offsets)
+        let main = try PassRunner(plan: firstPass, inputRate: sampleRate, outputRate: rate * firstPass.speed, layout: layout,
+                                  keepsAudio: passes.count > 1)
+        let search = AlignmentSearch(map: map, layout: layout, step: step, offsets: main.analyser.offsets)
         let blockFrames = layout.tilesPerBlock * layout.framesPerTile
         let windowFrames = Self.windowBlocks * blockFrames
         let overlapFrames = 2 * blockFrames + 2 * layout.framesPerTile
         var accepted: [AlignmentSearch.Candidate] = []
         var bound = 0.0, candidates = 0
-        func runWindow() {
-            let result = searchWindow(analyser, layout: layout, search: search)
+        func record(_ result: (accepted: [AlignmentSearch.Candidate], candidates: Int, bound: Double)) {
             accepted += result.accepted
             bound += result.bound
             candidates += result.candidates
         }
-        try blocks { chunk in
-            analyser.add(chunk)
-            if analyser.frameCount >= windowFrames {
-                runWindow()
-                analyser.dropFrames(analyser.frameCount - overlapFrames)
+        /// The main pass's window, then — only if nothing was found so far — the other passes
+        /// over the same stretch of 8 kHz audio.
+        func runWindow() {
+            record(searchWindow(main.analyser, plan: firstPass, layout: layout, search: search, sampleBase: 0, scaled: true))
+            let found = accepted.contains { bound * syncTailBound($0.z) * Double.pow(2, -32) <= maximumPValue }
+            let windowStart = main.analyser.firstFrame * layout.hop
+            for plan in passes.dropFirst() {
+                if found {
+                    record(([], 0, procedureCount(frames: Int(Double(main.analyser.frameCount) / plan.speed), plan: plan)))
+                    continue
+                }
+                guard let extra = try? PassRunner(plan: plan, inputRate: rate, outputRate: rate * plan.speed, layout: layout,
+                                                  keepsAudio: false) else { continue }
+                main.audio(from: windowStart) { extra.add($0) }
+                extra.finish()
+                record(searchWindow(extra.analyser, plan: plan, layout: layout, search: search, sampleBase: windowStart, scaled: true))
             }
         }
-        analyser.finish()
-        let duration = Double(analyser.received) / layout.sampleRate
-        guard duration >= layout.blockSeconds else {
-            throw WatermarkError.audioTooShort(seconds: duration, minimumSeconds: layout.minimumDetectableSeconds)
+        var received = 0
+        var mono: [Float] = []
+        try blocks { chunk in
+            let frames = chunk.count / channelCount
+            received += frames
+            mono.removeAll(keepingCapacity: true)
+            if channelCount == 1 {
+                mono.append(contentsOf: chunk)
+            } else {
+                let scale = 1 / Float(channelCount)
+                for f in 0..<frames {
+                    var sum: Float = 0
+                    for c in 0..<channelCount { sum += chunk[f * channelCount + c] }
+                    mono.append(sum * scale)
+                }
+            }
+            mono.withUnsafeBufferPointer { main.add($0) }
+            if main.analyser.frameCount >= windowFrames {
+                runWindow()
+                main.drop(frames: main.analyser.frameCount - overlapFrames)
+            }
         }
-        if analyser.firstFrame == 0 || analyser.frameCount > overlapFrames { runWindow() }
-        return SearchResult(detections: detections(accepted, bound: bound, duration: duration, layout: layout),
+        main.finish()
+        let duration = Double(received) / sampleRate
+        guard duration >= inputLayout.blockSeconds else {
+            throw WatermarkError.audioTooShort(seconds: duration, minimumSeconds: inputLayout.minimumDetectableSeconds)
+        }
+        if main.analyser.firstFrame == 0 || main.analyser.frameCount > overlapFrames { runWindow() }
+        return SearchResult(detections: detections(accepted, bound: bound, duration: duration, rate: rate, layout: layout),
                             alignmentsSearched: candidates)
     }
 
-    /// Searches the band powers the analyser holds: unscaled first, the scale search only when that
-    /// finds nothing. `bound` counts every alignment the whole procedure would try, searched or not
-    /// (so the p-values hold for the procedure).
-    private func searchWindow(_ analyser: StreamingBandPowers, layout: WatermarkLayout, search: AlignmentSearch)
+    /// Alignments the procedure may try on `frames` frames of one pass (single blocks and runs at
+    /// every position and time scale).
+    private func procedureCount(frames: Int, plan: DetectionPass) -> Double {
+        2 * Double(max(0, 4 * (frames - 1))) * Double(plan.timeScales.count) / min(1, plan.timeScales.min() ?? 1)
+    }
+
+    /// Searches the band powers of one pass: the time scale nearest 1 first, the others only when
+    /// that finds nothing. `bound` counts every alignment the procedure could try here, searched or
+    /// not, so the p-values hold for the procedure. Candidate starts are converted to samples of
+    /// the main pass's timeline (`sampleBase` + pass samples / speed).
+    private func searchWindow(_ analyser: StreamingBandPowers, plan: DetectionPass, layout: WatermarkLayout,
+                              search: AlignmentSearch, sampleBase: Int, scaled: Bool)
         -> (accepted: [AlignmentSearch.Candidate], candidates: Int, bound: Double) {
+        let bound = procedureCount(frames: analyser.frameCount, plan: plan)
+        let grid = TileGrid(powers: analyser.powers[0], layout: layout)
+        let partials = search.syncPartials(grid)
         var accepted: [AlignmentSearch.Candidate] = []
         var candidates = 0
-        var grids: [Int: (TileGrid, AlignmentSearch.SyncPartials)] = [:]
-        let sampleBase = analyser.firstFrame * layout.hop
-        func scan(frequencyIndex: Int, timeScale: Double) {
-            let (grid, partials) = grids[frequencyIndex] ?? {
-                let grid = TileGrid(powers: analyser.powers[frequencyIndex], layout: layout)
-                return (grid, search.syncPartials(grid))
-            }()
-            grids = [frequencyIndex: (grid, partials)]  // one frequency scale in memory at a time
-            search.scan(grid, partials: partials, timeScale: timeScale, frequencyScale: analyser.frequencyScales[frequencyIndex],
+        let frameBase = analyser.firstFrame * layout.hop
+        func scan(_ timeScale: Double) {
+            search.scan(grid, partials: partials, timeScale: timeScale, frequencyScale: plan.speed,
                         threshold: syncThreshold, candidates: &candidates) { soft, z in
                 decode(soft, z: z, layout: layout)
             } accept: { candidate in
                 var c = candidate
-                c.startSample += sampleBase
+                c.startSample = sampleBase + Int(Double(c.startSample + frameBase) / plan.speed)
+                c.timeScale = candidate.timeScale / plan.speed
                 accepted.append(c)
             }
         }
-        scan(frequencyIndex: 0, timeScale: 1)
-        let unscaledCount = candidates
-        let combinations = 1 + scales.reduce(0) { total, family in
-            total + family.timeScales.filter { !(family.frequencyScale == 1 && $0 == 1) }.count
+        let order = plan.timeScales.sorted { abs($0 - 1) < abs($1 - 1) }
+        if let first = order.first { scan(first) }
+        if !accepted.contains(where: { bound * syncTailBound($0.z) * Double.pow(2, -32) <= maximumPValue }) {
+            for timeScale in order.dropFirst() { scan(timeScale) }
         }
-        let slowest = scales.flatMap(\.timeScales).min() ?? 1
-        let procedureCount = Double(unscaledCount) * Double(combinations) / min(1, slowest)
-        if !accepted.contains(where: { procedureCount * syncTailBound($0.z) * Double.pow(2, -32) <= maximumPValue }) {
-            for family in scales {
-                guard let index = analyser.frequencyScales.firstIndex(of: family.frequencyScale) else { continue }
-                for timeScale in family.timeScales where !(family.frequencyScale == 1 && timeScale == 1) {
-                    scan(frequencyIndex: index, timeScale: timeScale)
-                }
-            }
-        }
-        return (accepted, candidates, max(Double(candidates), procedureCount))
+        return (accepted, candidates, bound)
     }
 
     /// Accepted candidates → detections with p-values (`bound` alignments × exp(−z²/2) × 2⁻³²), merged per payload.
     private func detections(_ accepted: [AlignmentSearch.Candidate], bound: Double, duration: Double,
-                            layout: WatermarkLayout) -> [WatermarkDetection] {
+                            rate: Double, layout: WatermarkLayout) -> [WatermarkDetection] {
         var found: [(payload: [UInt8], detection: WatermarkDetection)] = []
         for a in accepted {
             let p = min(1, bound * syncTailBound(a.z) * Double.pow(2, -32))
             guard p <= maximumPValue else { continue }
-            let start = Double(a.startSample) / layout.sampleRate
+            let start = Double(a.startSample) / rate
             let end = min(duration, start + Double(a.blocks) * layout.blockSeconds * a.timeScale)
             let detection = WatermarkDetection(
                 payload: Payload(bits: a.payload).hex, startSeconds: start, endSeconds: end, bitErrors: a.errors,
@@ -246,36 +281,107 @@ public struct WatermarkDetector: Sendable {
 func syncTailBound(_ t: Double) -> Double { t > 0 ? Foundation.exp(-t * t / 2) : 1 }
 
 
-/// Time scales to try at one frequency scale (see `WatermarkDetector.scales`).
-public struct ScaleFamily: Sendable, Hashable {
-    /// Frequency after / before (1.06 ≈ +100 cents or 6 % faster playback).
-    public var frequencyScale: Double
-    /// Durations after / before to try with it.
+/// One analysis pass of the detector: a speed factor undone by resampling, and the time scales
+/// searched on the result.
+public struct DetectionPass: Sendable, Hashable {
+    /// Speed change undone (1.05 = the audio was played 5 % fast, so its frequencies are 5 %
+    /// higher): the channel mix is resampled to 8 kHz × `speed` and analysed as 8 kHz.
+    public var speed: Double
+    /// Durations (after / before, in the resampled pass) tried; the one nearest 1 first.
     public var timeScales: [Double]
 
-    /// Creates a family.
-    public init(frequencyScale: Double, timeScales: [Double]) {
-        self.frequencyScale = frequencyScale
+    /// Creates a pass.
+    public init(speed: Double, timeScales: [Double]) {
+        self.speed = speed
         self.timeScales = timeScales
     }
 
-    /// Time scales 0.97–1.03 in steps of 0.2 % at frequency scale 1: tempo and speed changes of up
-    /// to ±3 % (a speed change also moves frequencies, which costs sync margin beyond ±1 %). STDM
-    /// reads log energies of 32 ms tiles, so a time scale off by 0.25 % already loses the sync at
-    /// the ends of a 4.5 s block; hence the fine steps.
-    public static let standard = [ScaleFamily(frequencyScale: 1, timeScales: (-15...15).map { 1 + Double($0) * 0.002 })]
+    /// Time scales `centre` ± `span` in steps of 0.2 %. STDM reads log energies of 32 ms tiles, so
+    /// a time scale off by 0.25 % already loses the sync at the ends of a 4.5 s block.
+    static func around(_ centre: Double, span: Double) -> [Double] {
+        let n = Int((span / 0.002).rounded())
+        return (-n...n).map { centre + Double($0) * 0.002 }
+    }
 
-    /// The search used for ±5 % speed/tempo and ±100-cent pitch changes: frequency scales
-    /// 0.94–1.06 (steps of 1.5 %) and time scales 0.95–1.05 (steps of 0.2 %) as tempo, pitch and
-    /// speed families, 147 alignments per position. Roughly 3× slower and 90 MB on 3 min of
-    /// stereo; it finds marks only after mild damage (measured: none of ±5 % speed/tempo or
-    /// ±100 cents pitch recovered on the benchmark clips), so it is not the default.
-    public static let wide: [ScaleFamily] = {
-        var families = [ScaleFamily(frequencyScale: 1, timeScales: (-25...25).map { 1 + Double($0) * 0.002 })]
-        for k in [-4, -3, -2, -1, 1, 2, 3, 4] {
-            let f = 1 + Double(k) * 0.015
-            families.append(ScaleFamily(frequencyScale: f, timeScales: [1] + (-5...5).map { 1 / f + Double($0) * 0.002 }))
+    /// No scale search: one pass, time scale 1 (fastest; for unmodified audio).
+    public static let unscaled = [DetectionPass(speed: 1, timeScales: [1])]
+
+    /// Tempo ±5.6 % (speed 1, time scales 0.944–1.056), and speed factors 0.94–1.06 in steps of
+    /// 1 %, each with time scales within ±0.6 % of 1 (speed changes) and of the factor itself
+    /// (pitch changes: a pitch shift keeps the duration, so undoing its frequency shift stretches
+    /// time by the same factor).
+    public static let standard: [DetectionPass] = {
+        var passes = [DetectionPass(speed: 1, timeScales: around(1, span: 0.056))]
+        for k in [-1, 1, -2, 2, -3, 3, -4, 4, -5, 5, -6, 6] {
+            let s = 1 + Double(k) / 100
+            passes.append(DetectionPass(speed: s, timeScales: around(1, span: 0.006) + around(s, span: 0.006)))
         }
-        return families
+        return passes
     }()
+}
+
+/// Mono audio of one pass, resampled to the analysis rate × speed and analysed into band powers;
+/// optionally keeps the resampled audio of the current window for the other passes.
+final class PassRunner {
+    let plan: DetectionPass
+    let resampler: Resampler?
+    let analyser: StreamingBandPowers
+    private let keepsAudio: Bool
+    private var scratch: [Float] = []
+    /// Resampled audio from sample `audioBase` on (when `keepsAudio`).
+    private var kept: [Float] = []
+    private var audioBase = 0
+
+    init(plan: DetectionPass, inputRate: Double, outputRate: Double, layout: WatermarkLayout, keepsAudio: Bool) throws {
+        self.plan = plan
+        self.keepsAudio = keepsAudio
+        resampler = abs(outputRate - inputRate) < 1e-6 ? nil : try Resampler(inputRate: inputRate, outputRate: outputRate, channelCount: 1)
+        analyser = StreamingBandPowers(layout: layout, channelCount: 1)
+    }
+
+    func add(_ mono: UnsafeBufferPointer<Float>) {
+        guard let resampler else {
+            if keepsAudio { kept.append(contentsOf: mono) }
+            analyser.add(mono)
+            return
+        }
+        scratch.removeAll(keepingCapacity: true)
+        try? resampler.process(mono, appendingTo: &scratch)
+        if keepsAudio { kept.append(contentsOf: scratch) }
+        scratch.withUnsafeBufferPointer { analyser.add($0) }
+    }
+
+    func finish() {
+        if let resampler {
+            scratch.removeAll(keepingCapacity: true)
+            try? resampler.flush(appendingTo: &scratch)
+            if keepsAudio { kept.append(contentsOf: scratch) }
+            scratch.withUnsafeBufferPointer { analyser.add($0) }
+        }
+        analyser.finish()
+    }
+
+    /// Feeds the kept audio from sample `start` on to `body` in blocks.
+    func audio(from start: Int, _ body: (UnsafeBufferPointer<Float>) -> Void) {
+        let first = max(0, start - audioBase)
+        guard first < kept.count else { return }
+        kept.withUnsafeBufferPointer { all in
+            var i = first
+            while i < all.count {
+                let end = min(all.count, i + 65_536)
+                body(UnsafeBufferPointer(rebasing: all[i..<end]))
+                i = end
+            }
+        }
+    }
+
+    /// Forgets the first `frames` analysis frames (and the audio before them).
+    func drop(frames: Int) {
+        analyser.dropFrames(frames)
+        let keepFrom = analyser.firstFrame * analyser.layout.hop
+        if keepFrom > audioBase {
+            kept.removeFirst(min(kept.count, keepFrom - audioBase))
+            audioBase = keepFrom
+        }
+    }
 }

@@ -49,6 +49,25 @@ struct StreamingEmbedTests {
         if let d = found.first { #expect(abs(d.timeScale - 1.006) <= 0.003, "time scale \(d.timeScale)") }
     }
 
+    @Test("a speed change of +4 % (resampling) is undone by a detection pass and reported")
+    func speedChange() throws {
+        let speech = try fixtureSpeech()
+        let marked = try SpreadSpectrumEmbedder(key: Self.key, payload: Self.payload).embed(speech)
+        // 16 kHz → 15.385 kHz, played at 16 kHz: 4 % faster and 4 % higher.
+        let faster = try Resampler.resample(marked, to: 16_000 / 1.04)
+        let played = AudioBuffer(sampleRate: 16_000, channelCount: 1, samples: faster.samples)
+        let found = try WatermarkDetector(key: Self.key).detect(played)
+        #expect(found.map(\.payload) == [Self.payload.hex])
+        if let d = found.first {
+            #expect(abs(d.frequencyScale - 1.04) <= 0.006, "frequency scale \(d.frequencyScale)")
+            #expect(abs(d.timeScale - 1 / 1.04) <= 0.004, "time scale \(d.timeScale)")
+        }
+        // Without the scale search the same audio yields nothing (and never a wrong payload).
+        var plain = WatermarkDetector(key: Self.key)
+        plain.passes = DetectionPass.unscaled
+        #expect(try plain.detect(played).allSatisfy { $0.payload == Self.payload.hex })
+    }
+
     @Test("the stream reports marks that fell on silence")
     func silenceIsReported() throws {
         let embedder = try SpreadSpectrumEmbedder(key: Self.key, payload: Self.payload)
