@@ -73,6 +73,11 @@ let package = Package(
             dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation",
                            .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: swiftSettings),
+        // Synthetic-speech detection: spectral features, classifier, calibration, models.
+        .target(
+            name: "SynthDetect",
+            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation"],
+            swiftSettings: swiftSettings),
         // Keyed spread-spectrum watermark: embedding, detection, payload coding.
         .target(
             name: "Watermark",
@@ -81,7 +86,7 @@ let package = Package(
         // Umbrella: `import VoiceGuard` brings every public module.
         .target(
             name: "VoiceGuard",
-            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Corpus", "Watermark"],
+            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Corpus", "Watermark", "SynthDetect"],
             swiftSettings: swiftSettings),
         // Command implementations (a library so tests can reach them).
         .target(
@@ -111,6 +116,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "WatermarkTests", dependencies: ["Watermark", "AudioIO", "DSP"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SynthDetectTests", dependencies: ["SynthDetect", "Evaluation", "AudioIO", "Manifests"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CLITests", dependencies: ["VoiceGuardCLI"],

@@ -6,6 +6,7 @@
 @_exported public import Evaluation
 @_exported public import Corpus
 @_exported public import Watermark
+@_exported public import SynthDetect
 
 /// Version information of the toolkit.
 public enum VoiceGuardVersion {

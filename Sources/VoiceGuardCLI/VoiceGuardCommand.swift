@@ -14,7 +14,8 @@ public struct VoiceGuardCommand: AsyncParsableCommand {
         Machine-readable results go to stdout with --json; human messages go to stderr.
         """,
         version: VoiceGuardVersion.current,
-        subcommands: [InfoCommand.self, ConvertCommand.self, WatermarkCommand.self, CorpusCommand.self])
+        subcommands: [InfoCommand.self, ConvertCommand.self, WatermarkCommand.self, DetectCommand.self, TrainCommand.self,
+                      CorpusCommand.self])
 
     /// Creates the command (ArgumentParser fills in the options).
     public init() {}

@@ -1,3 +1,4 @@
+import AudioCore
 import Foundation
 
 /// A secret watermark key: 256 random bits. Every pseudo-random choice of embedding and detection

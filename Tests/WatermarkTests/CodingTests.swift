@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Watermark
+import AudioCore
 
 @Suite("Watermark coding: SHA-256, HMAC, CRC, convolutional code, payloads, keys")
 struct CodingTests {

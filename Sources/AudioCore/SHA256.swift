@@ -1,7 +1,7 @@
-/// SHA-256 (FIPS 180-4) and HMAC-SHA-256 (RFC 2104), the keyed PRF behind every pseudo-random
-/// choice of the watermark. Small and dependency-free; verified against the NIST and RFC 4231
+/// SHA-256 (FIPS 180-4) and HMAC-SHA-256 (RFC 2104): the watermark's keyed PRF and the content
+/// hashes of models and manifests. Small and dependency-free; verified against the NIST and RFC 4231
 /// test vectors in the tests.
-enum SHA256 {
+public enum SHA256 {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -14,7 +14,7 @@ enum SHA256 {
     ]
 
     /// The 32-byte digest of `message`.
-    static func hash(_ message: [UInt8]) -> [UInt8] {
+    public static func hash(_ message: [UInt8]) -> [UInt8] {
         var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
         var data = message
         let bitLength = UInt64(message.count) * 8
@@ -52,59 +52,18 @@ enum SHA256 {
     private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
     /// HMAC-SHA-256 of `message` under `key`.
-    static func hmac(key: [UInt8], message: [UInt8]) -> [UInt8] {
+    public static func hmac(key: [UInt8], message: [UInt8]) -> [UInt8] {
         var k = key.count > 64 ? hash(key) : key
         k += [UInt8](repeating: 0, count: 64 - k.count)
         let inner = hash(k.map { $0 ^ 0x36 } + message)
         return hash(k.map { $0 ^ 0x5c } + inner)
     }
-}
 
-/// A keyed pseudo-random generator: HMAC-SHA-256 in counter mode under the watermark key and a
-/// domain label, so every pseudo-random choice (chip signs, dithers, cell order) is unpredictable
-/// without the key and independent between uses.
-struct KeyedStream {
-    private let key: [UInt8]
-    private let label: [UInt8]
-    private var counter: UInt64 = 0
-    private var block: [UInt8] = []
-    private var index = 0
-
-    init(key: [UInt8], label: String) {
-        self.key = key
-        self.label = Array(label.utf8)
-    }
-
-    mutating func nextByte() -> UInt8 {
-        if index == block.count {
-            var message = label + [0]
-            for i in 0..<8 { message.append(UInt8(truncatingIfNeeded: counter >> (8 * UInt64(i)))) }
-            block = SHA256.hmac(key: key, message: message)
-            counter += 1
-            index = 0
-        }
-        defer { index += 1 }
-        return block[index]
-    }
-
-    mutating func nextUInt64() -> UInt64 {
-        (0..<8).reduce(UInt64(0)) { acc, _ in acc << 8 | UInt64(nextByte()) }
-    }
-
-    /// Uniform in [0, 1).
-    mutating func nextUnit() -> Double { Double(nextUInt64() >> 11) / Double(1 << 53) }
-
-    /// ±1 with equal probability.
-    mutating func nextSign() -> Float { nextByte() & 1 == 0 ? 1 : -1 }
-
-    /// A uniformly random permutation of 0..<n (Fisher–Yates).
-    mutating func permutation(_ n: Int) -> [Int] {
-        var p = Array(0..<n)
-        if n < 2 { return p }
-        for i in stride(from: n - 1, to: 0, by: -1) {
-            let j = Int(nextUInt64() % UInt64(i + 1))
-            p.swapAt(i, j)
-        }
-        return p
+    /// The digest of `message` as 64 lower-case hex digits.
+    public static func hexDigest(_ message: [UInt8]) -> String {
+        hash(message).map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+        }.joined()
     }
 }

@@ -1,0 +1,129 @@
+import AudioCore
+import AudioIO
+public import Evaluation
+public import Manifests
+import Foundation
+
+/// Feature vectors of a manifest's recordings, for training and evaluation.
+public struct SpoofCorpus: Sendable {
+    /// One manifest row and what became of it.
+    public struct Item: Sendable {
+        /// The manifest record.
+        public var record: ManifestRecord
+        /// True for bona fide, false for spoof, nil when the row has no usable label.
+        public var isBonafide: Bool?
+        /// The features, or nil when the audio could not be used (see `error`).
+        public var features: [Float]?
+        /// Why the row could not be used.
+        public var error: String?
+    }
+
+    /// Every row, in manifest order.
+    public var items: [Item]
+
+    /// Reads `label` as bona fide (`bonafide`, `bona-fide`, `human`, `genuine`) or spoof
+    /// (`spoof`, `synthetic`, `fake`, `tts`); nil otherwise.
+    public static func parseLabel(_ value: String?) -> Bool? {
+        switch value?.lowercased() {
+        case "bonafide", "bona-fide", "bona_fide", "bona fide", "human", "genuine", "real": true
+        case "spoof", "synthetic", "fake", "tts", "deepfake": false
+        default: nil
+        }
+    }
+
+    /// Extracts features for the rows `include` accepts, `jobs` files at a time; unreadable
+    /// audio is recorded per item and the run goes on.
+    public static func extract(_ manifest: Manifest, extractor: SpoofFeatureExtractor = SpoofFeatureExtractor(), jobs: Int = 2,
+                               include: @Sendable (ManifestRecord) -> Bool = { _ in true }) async -> SpoofCorpus {
+        let records = manifest.records.filter(include)
+        let results = await withTaskGroup(of: (Int, [Float]?, String?).self, returning: [([Float]?, String?)].self) { group in
+            var out = [([Float]?, String?)](repeating: (nil, nil), count: records.count)
+            var next = 0
+            func addNext() {
+                guard next < records.count else { return }
+                let index = next, record = records[index]
+                next += 1
+                group.addTask {
+                    do {
+                        let audio = try AudioFileReader.read(path: record.resolvedPath)
+                        return (index, try extractor.features(of: audio), nil)
+                    } catch {
+                        return (index, nil, "line \(record.line) (\(record.id)): \(error)")
+                    }
+                }
+            }
+            for _ in 0..<max(1, jobs) { addNext() }
+            while let (index, features, error) = await group.next() {
+                out[index] = (features, error)
+                addNext()
+            }
+            return out
+        }
+        return SpoofCorpus(items: zip(records, results).map { record, result in
+            Item(record: record, isBonafide: parseLabel(record["label"]), features: result.0, error: result.1)
+        })
+    }
+
+    /// Items with features and a label.
+    public var usable: [Item] { items.filter { $0.features != nil && $0.isBonafide != nil } }
+    /// Items that failed.
+    public var failures: [Item] { items.filter { $0.error != nil } }
+}
+
+/// Trains a model: classifier on one set, calibration on another.
+public enum SpoofTrainer {
+    /// Trains the logistic-regression back end on `train` and fits the calibration on `calibration`
+    /// (or on `train` when that is empty).
+    public static func train(train: [SpoofCorpus.Item], calibration: [SpoofCorpus.Item], l2: Double = 1e-3,
+                             info: SynthDetectModel.TrainingInfo) throws(SynthDetectError) -> SynthDetectModel {
+        let trainSet = train.compactMap { item in item.features.flatMap { f in item.isBonafide.map { (f, $0) } } }
+        let classifier = try LogisticRegression.train(features: trainSet.map(\.0), labels: trainSet.map(\.1), l2: l2)
+        let calibrationSource = calibration.isEmpty ? train : calibration
+        let calibrationSet = calibrationSource.compactMap { item in item.features.flatMap { f in item.isBonafide.map { (classifier.score(f), $0) } } }
+        let calibrationMap = try AffineCalibration.fit(scores: calibrationSet.map(\.0), labels: calibrationSet.map(\.1))
+        var info = info
+        info.trainBonafide = trainSet.filter(\.1).count
+        info.trainSpoof = trainSet.count - info.trainBonafide
+        info.calibrationBonafide = calibrationSet.filter(\.1).count
+        info.calibrationSpoof = calibrationSet.count - info.calibrationBonafide
+        return SynthDetectModel(features: .standard, classifier: classifier, calibration: calibrationMap, training: info)
+    }
+}
+
+/// Metrics of a set of scored trials (LLRs, higher = bona fide).
+public struct SpoofMetrics: Sendable, Codable, Hashable {
+    /// Bona fide trials.
+    public var bonafide: Int
+    /// Spoof trials.
+    public var spoof: Int
+    /// Equal error rate, 0…1.
+    public var eer: Double?
+    /// Minimum normalised DCF (ASVspoof 5 costs).
+    public var minDCF: Double?
+    /// Actual normalised DCF at the Bayes threshold.
+    public var actDCF: Double?
+    /// Cllr, bits.
+    public var cllr: Double?
+    /// Fraction of bona fide trials decided "synthetic" at the operating threshold (abstentions excluded).
+    public var bonafideFlagRate: Double?
+    /// Fraction of spoof trials decided "bona fide" at the operating threshold.
+    public var spoofMissRate: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case bonafide, spoof, eer, cllr
+        case minDCF = "min_dcf", actDCF = "act_dcf"
+        case bonafideFlagRate = "bonafide_flag_rate", spoofMissRate = "spoof_miss_rate"
+    }
+
+    /// Metrics of `trials` with decisions at `threshold`.
+    public init(_ trials: [ScoredTrial], threshold: Double = 0) {
+        bonafide = trials.filter(\.isTarget).count
+        spoof = trials.count - bonafide
+        eer = DetectionMetrics.equalErrorRate(trials)
+        minDCF = CostMetrics.minimumDCF(trials)
+        actDCF = CostMetrics.actualDCF(trials)
+        cllr = CostMetrics.cllr(trials)
+        bonafideFlagRate = bonafide > 0 ? Double(trials.filter { $0.isTarget && $0.score < threshold }.count) / Double(bonafide) : nil
+        spoofMissRate = spoof > 0 ? Double(trials.filter { !$0.isTarget && $0.score >= threshold }.count) / Double(spoof) : nil
+    }
+}

@@ -1,0 +1,194 @@
+public import AudioCore
+public import Foundation
+
+/// A trained synthetic-speech detector: feature configuration, classifier, calibration and what
+/// it was trained on. Stored as versioned JSON; loading checks everything before use.
+///
+/// Scores are calibrated log-likelihood ratios (natural log) of bona fide against synthetic:
+/// **higher = more likely bona fide**, 0 = no evidence either way at equal priors.
+public struct SynthDetectModel: Sendable, Codable {
+    /// File format name.
+    public static let formatName = "voiceguard-synthdetect"
+    /// Newest format version this build reads and writes.
+    public static let currentVersion = 1
+
+    /// Always `formatName`.
+    public var format: String
+    /// Format version.
+    public var version: Int
+    /// The features the classifier expects.
+    public var features: SpoofFeatureExtractor.Configuration
+    /// Back end name.
+    public var backend: String
+    /// The classifier (raw scores).
+    public var classifier: LogisticRegression
+    /// Raw score → calibrated LLR.
+    public var calibration: AffineCalibration
+    /// LLRs strictly inside this interval get the decision "abstain" (default −1…1 nats: the
+    /// evidence is under e:1 either way).
+    public var abstainBand: ClosedRange<Double>
+    /// Provenance.
+    public var training: TrainingInfo
+
+    /// What a model was trained and calibrated on.
+    public struct TrainingInfo: Sendable, Codable, Hashable {
+        /// SHA-256 of the training manifest file.
+        public var manifestSHA256: String
+        /// Manifest path as given.
+        public var manifest: String
+        /// Split used for training, and its class counts.
+        public var trainSplit: String
+        public var trainBonafide: Int
+        public var trainSpoof: Int
+        /// Split used for calibration, and its class counts.
+        public var calibrationSplit: String
+        public var calibrationBonafide: Int
+        public var calibrationSpoof: Int
+        /// Tool version that trained it.
+        public var tool: String
+
+        /// Creates provenance information (counts are filled in by `SpoofTrainer`).
+        public init(manifestSHA256: String, manifest: String, trainSplit: String, trainBonafide: Int, trainSpoof: Int,
+                    calibrationSplit: String, calibrationBonafide: Int, calibrationSpoof: Int, tool: String) {
+            self.manifestSHA256 = manifestSHA256
+            self.manifest = manifest
+            self.trainSplit = trainSplit
+            self.trainBonafide = trainBonafide
+            self.trainSpoof = trainSpoof
+            self.calibrationSplit = calibrationSplit
+            self.calibrationBonafide = calibrationBonafide
+            self.calibrationSpoof = calibrationSpoof
+            self.tool = tool
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case manifestSHA256 = "manifest_sha256", manifest, tool
+            case trainSplit = "train_split", trainBonafide = "train_bonafide", trainSpoof = "train_spoof"
+            case calibrationSplit = "calibration_split", calibrationBonafide = "calibration_bonafide"
+            case calibrationSpoof = "calibration_spoof"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case format, version, features, backend, classifier, calibration, training
+        case abstainBand = "abstain_band"
+    }
+
+    /// Creates a model.
+    public init(features: SpoofFeatureExtractor.Configuration, classifier: LogisticRegression,
+                calibration: AffineCalibration, abstainBand: ClosedRange<Double> = -1...1, training: TrainingInfo) {
+        format = Self.formatName
+        version = Self.currentVersion
+        self.features = features
+        backend = "logistic-regression"
+        self.classifier = classifier
+        self.calibration = calibration
+        self.abstainBand = abstainBand
+        self.training = training
+    }
+
+    /// The calibrated LLR of a feature vector.
+    public func llr(_ features: [Float]) -> Double { calibration(classifier.score(features)) }
+
+    /// Decodes and checks a model.
+    /// - Parameter path: shown in errors.
+    public static func decode(_ data: Data, path: String) throws(SynthDetectError) -> SynthDetectModel {
+        let model: SynthDetectModel
+        do {
+            model = try JSONDecoder().decode(SynthDetectModel.self, from: data)
+        } catch {
+            throw .badModel(path: path, detail: "not valid model JSON (\(Self.describe(error)))")
+        }
+        try model.validate(path: path)
+        return model
+    }
+
+    /// Reads and checks a model file.
+    public static func load(path: String) throws(SynthDetectError) -> SynthDetectModel {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .badModel(path: path, detail: "cannot read the file")
+        }
+        return try decode(data, path: path)
+    }
+
+    /// Checks format, version, sizes and values, and that the features are the ones this build computes.
+    public func validate(path: String) throws(SynthDetectError) {
+        guard format == Self.formatName else { throw .badModel(path: path, detail: "format \"\(format)\"; expected \"\(Self.formatName)\"") }
+        guard version >= 1, version <= Self.currentVersion else {
+            throw .badModel(path: path, detail: "format version \(version); this build reads 1…\(Self.currentVersion)")
+        }
+        guard backend == "logistic-regression" else { throw .badModel(path: path, detail: "unknown back end \"\(backend)\"") }
+        let d = features.dimension
+        guard classifier.mean.count == d, classifier.scale.count == d, classifier.weights.count == d else {
+            throw .badModel(path: path, detail: "classifier sizes \(classifier.mean.count)/\(classifier.scale.count)/\(classifier.weights.count) for \(d) features")
+        }
+        let values = classifier.weights + [classifier.bias, calibration.slope, calibration.offset]
+        guard values.allSatisfy(\.isFinite), classifier.mean.allSatisfy(\.isFinite),
+              classifier.scale.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            throw .badModel(path: path, detail: "non-finite or non-positive values")
+        }
+        guard features == SpoofFeatureExtractor.Configuration.standard else {
+            throw .modelMismatch(path: path, detail: "trained on features \"\(features.name)\" (\(features.dimension) dims at \(features.sampleRate) Hz); this build computes \"\(SpoofFeatureExtractor.Configuration.standard.name)\"")
+        }
+    }
+
+    /// Encodes the model as pretty, key-sorted JSON.
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let DecodingError.keyNotFound(key, _): "missing field \"\(key.stringValue)\""
+        case let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
+             let DecodingError.dataCorrupted(context):
+            context.codingPath.map(\.stringValue).joined(separator: ".") + ": " + context.debugDescription
+        default: "\(error)"
+        }
+    }
+}
+
+/// A decision with the abstain band.
+public enum SpoofDecision: String, Sendable, Codable {
+    /// Evidence for human speech.
+    case bonafide
+    /// Evidence for synthetic or converted speech.
+    case synthetic
+    /// Too little evidence either way.
+    case abstain
+}
+
+/// Scores recordings with a model.
+public struct SynthDetector: Sendable {
+    /// The model.
+    public let model: SynthDetectModel
+    /// The front end.
+    public let extractor: SpoofFeatureExtractor
+    /// LLR threshold: bona fide at or above it (outside the abstain band), synthetic below.
+    public var threshold: Double = 0
+
+    /// Creates a detector for a model.
+    public init(model: SynthDetectModel) {
+        self.model = model
+        extractor = SpoofFeatureExtractor(model.features)
+    }
+
+    /// The decision for an LLR: abstain inside the model's band (shifted by the threshold).
+    public func decision(_ llr: Double) -> SpoofDecision {
+        let band = (model.abstainBand.lowerBound + threshold)...(model.abstainBand.upperBound + threshold)
+        if llr > band.lowerBound && llr < band.upperBound { return .abstain }
+        return llr >= threshold ? .bonafide : .synthetic
+    }
+
+    /// The calibrated LLR of a whole recording.
+    public func llr(_ audio: AudioBuffer) throws(SynthDetectError) -> Double {
+        model.llr(try extractor.features(of: audio))
+    }
+
+    /// Per-segment LLRs (segments of `seconds`, hop `seconds / 2`; segments with too little speech skipped).
+    public func segmentLLRs(_ audio: AudioBuffer, seconds: Double) throws(SynthDetectError) -> [(start: Double, end: Double, llr: Double)] {
+        try extractor.segmentFeatures(of: audio, seconds: seconds).map { ($0.start, $0.end, model.llr($0.features)) }
+    }
+}

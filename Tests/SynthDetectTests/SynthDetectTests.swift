@@ -1,0 +1,138 @@
+import AudioCore
+import AudioIO
+import Evaluation
+import Foundation
+import Testing
+@testable import SynthDetect
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+func fixture(_ name: String) throws -> AudioBuffer {
+    try AudioFileReader.read(path: repositoryRoot + "/Corpora/fixtures/speech/wide/" + name)
+}
+
+func fixtureNames(_ label: String) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/Corpora/fixtures/speech/wide/" + label)
+        .sorted().map { label + "/" + $0 }
+}
+
+@Suite("Synthetic-speech detection: metrics, features, classifier, calibration, models")
+struct SynthDetectTests {
+    @Test("Cllr, minDCF, actDCF and the DET curve on hand-computed cases")
+    func metrics() throws {
+        // Perfectly separated, confident LLRs: Cllr small, costs 0.
+        let perfect = [ScoredTrial(score: 5, isTarget: true), ScoredTrial(score: -5, isTarget: false)]
+        #expect(try #require(CostMetrics.cllr(perfect)) < 0.01)
+        #expect(CostMetrics.minimumDCF(perfect) == 0)
+        #expect(CostMetrics.actualDCF(perfect) == 0)
+        // Uninformative LLRs of 0: Cllr exactly 1 bit; accepting everything costs Cfa·P/Cdefault = 0.5/0.5.
+        let flat = [ScoredTrial(score: 0, isTarget: true), ScoredTrial(score: 0, isTarget: false)]
+        #expect(abs(try #require(CostMetrics.cllr(flat)) - 1) < 1e-12)
+        #expect(abs(try #require(CostMetrics.actualDCF(flat)) - 1) < 1e-12)
+        #expect(abs(try #require(CostMetrics.minimumDCF(flat)) - 1) < 1e-12)
+        // Bayes threshold of ASVspoof 5 costs: log(10 · 0.05 / 0.95).
+        #expect(abs(CostMetrics.CostModel.asvspoof5.bayesThreshold - log(0.5 / 0.95)) < 1e-12)
+        // One target below one non-target among four: the DET curve has 5 points, monotone.
+        let trials = [ScoredTrial(score: 1, isTarget: true), ScoredTrial(score: 3, isTarget: true),
+                      ScoredTrial(score: 2, isTarget: false), ScoredTrial(score: 0, isTarget: false)]
+        let det = CostMetrics.detCurve(trials)
+        #expect(det.count == 5)
+        #expect(zip(det, det.dropFirst()).allSatisfy { $0.missRate <= $1.missRate && $0.falseAlarmRate >= $1.falseAlarmRate })
+        let point = CostMetrics.operatingPoint(trials, threshold: 1.5)
+        #expect(point.missRate == 0.5 && point.falseAlarmRate == 0.5)
+    }
+
+    @Test("logistic regression separates shifted Gaussians; calibration is monotone and gives LLRs")
+    func classifierAndCalibration() throws {
+        var rng = SplitMix(seed: 7)
+        var x: [[Float]] = [], y: [Bool] = []
+        for i in 0..<400 {
+            let target = i % 2 == 0
+            x.append((0..<5).map { d in Float(rng.gaussian()) + (target && d < 2 ? 1.5 : 0) })
+            y.append(target)
+        }
+        let model = try LogisticRegression.train(features: x, labels: y)
+        let scores = x.map { model.score($0) }
+        let eer = try #require(DetectionMetrics.equalErrorRate(zip(scores, y).map { ScoredTrial(score: $0, isTarget: $1) }))
+        #expect(eer < 0.2, "EER \(eer)")
+        #expect(abs(model.weights[0]) > 3 * abs(model.weights[4]), "informative dimensions dominate: \(model.weights)")
+        // Calibration of deliberately mis-scaled scores recovers a positive slope and lowers Cllr.
+        let skewed = scores.map { 3 * $0 + 2 }
+        let calibration = try AffineCalibration.fit(scores: skewed, labels: y)
+        #expect(calibration.slope > 0)
+        let before = try #require(CostMetrics.cllr(zip(skewed, y).map { ScoredTrial(score: $0, isTarget: $1) }))
+        let after = try #require(CostMetrics.cllr(zip(skewed, y).map { ScoredTrial(score: calibration($0), isTarget: $1) }))
+        #expect(after < before)
+        for (a, b) in zip(skewed.sorted(), skewed.sorted().dropFirst()) { #expect(calibration(a) <= calibration(b)) }
+        #expect(throws: SynthDetectError.self) { try LogisticRegression.train(features: x, labels: x.map { _ in true }) }
+    }
+
+    @Test("features: fixed length, finite, level-invariant and blind to added silence")
+    func features() throws {
+        let extractor = SpoofFeatureExtractor()
+        let audio = try fixture(try fixtureNames("bonafide")[0])
+        let v = try extractor.features(of: audio)
+        #expect(v.count == SpoofFeatureExtractor.Configuration.standard.dimension)
+        #expect(v.allSatisfy { $0.isFinite })
+        let quieter = AudioBuffer(mono: audio.samples.map { $0 * 0.1 }, sampleRate: audio.sampleRate)
+        let padded = AudioBuffer(mono: [Float](repeating: 0, count: 16_000) + audio.samples + [Float](repeating: 0, count: 8_000),
+                                 sampleRate: audio.sampleRate)
+        for other in [try extractor.features(of: quieter), try extractor.features(of: padded)] {
+            let changes = zip(v, other).map { abs($0 - $1) / (abs($0) + 1) }
+            let change = changes.max() ?? 0
+            let worst = changes.firstIndex(of: change) ?? 0
+            #expect(change < 0.05, "largest relative change \(change) at dimension \(worst): \(v[worst]) → \(other[worst])")
+        }
+        #expect(throws: SynthDetectError.self) {
+            try extractor.features(of: AudioBuffer(mono: [Float](repeating: 0, count: 16_000), sampleRate: 16_000))
+        }
+    }
+
+    @Test("model files round-trip; bad, foreign and mismatched models give clear errors")
+    func modelFiles() throws {
+        let d = SpoofFeatureExtractor.Configuration.standard.dimension
+        let classifier = LogisticRegression(mean: [Float](repeating: 0, count: d), scale: [Float](repeating: 1, count: d),
+                                            weights: (0..<d).map { Double($0) / 100 }, bias: 0.5)
+        let info = SynthDetectModel.TrainingInfo(manifestSHA256: String(repeating: "0", count: 64), manifest: "m.csv",
+                                                 trainSplit: "train", trainBonafide: 1, trainSpoof: 1,
+                                                 calibrationSplit: "dev", calibrationBonafide: 1, calibrationSpoof: 1, tool: "test")
+        let model = SynthDetectModel(features: .standard, classifier: classifier,
+                                     calibration: AffineCalibration(slope: 2, offset: -1), training: info)
+        let decoded = try SynthDetectModel.decode(try model.encoded(), path: "m.json")
+        let x = (0..<d).map { Float($0) / 10 }
+        #expect(decoded.llr(x) == model.llr(x))
+        func error(_ json: String) -> SynthDetectError? {
+            do { _ = try SynthDetectModel.decode(Data(json.utf8), path: "bad.json"); return nil } catch { return error }
+        }
+        #expect(error("not json")?.code == "synthdetect.bad-model")
+        var text = String(decoding: try model.encoded(), as: UTF8.self)
+        #expect(error(text.replacingOccurrences(of: "\"voiceguard-synthdetect\"", with: "\"other\""))?.description.contains("format") == true)
+        #expect(error(text.replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 7"))?.description.contains("version 7") == true)
+        text = text.replacingOccurrences(of: "\"dimension\" : \(d)", with: "\"dimension\" : 12")
+        #expect(error(text) != nil)
+        var other = model
+        other.features.name = "something-else/9"
+        #expect(error(String(decoding: try other.encoded(), as: UTF8.self))?.code == "synthdetect.model-mismatch")
+        // Decisions: abstain inside the band, otherwise by the threshold.
+        let detector = SynthDetector(model: model)
+        #expect(detector.decision(3) == .bonafide && detector.decision(-3) == .synthetic && detector.decision(0.5) == .abstain)
+    }
+}
+
+/// Deterministic test randomness.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    mutating func gaussian() -> Double {
+        let u = max(uniform(), 1e-12), v = uniform()
+        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+    }
+}
