@@ -25,7 +25,7 @@ public struct LogisticRegression: Sendable, Hashable, Codable {
     ///   - l2: ridge penalty on the weights (not the intercept), relative to the class-balanced mean loss.
     ///   - iterations: Newton steps at most (stops earlier when the step is tiny).
     /// - Throws: `SynthDetectError.badTrainingData` when a class is missing or lengths differ.
-    public static func train(features: [[Float]], labels: [Bool], l2: Double = 1e-3,
+    public static func train(features: [[Float]], labels: [Bool], l2: Double = 5e-3,
                              iterations: Int = 30) throws(SynthDetectError) -> LogisticRegression {
         guard let d = features.first?.count, features.count == labels.count else {
             throw .badTrainingData(detail: "no examples, or \(features.count) vectors for \(labels.count) labels")

@@ -74,7 +74,7 @@ public struct SpoofCorpus: Sendable {
 public enum SpoofTrainer {
     /// Trains the logistic-regression back end on `train` and fits the calibration on `calibration`
     /// (or on `train` when that is empty).
-    public static func train(train: [SpoofCorpus.Item], calibration: [SpoofCorpus.Item], l2: Double = 1e-3,
+    public static func train(train: [SpoofCorpus.Item], calibration: [SpoofCorpus.Item], l2: Double = 5e-3,
                              info: SynthDetectModel.TrainingInfo) throws(SynthDetectError) -> SynthDetectModel {
         let trainSet = train.compactMap { item in item.features.flatMap { f in item.isBonafide.map { (f, $0) } } }
         let classifier = try LogisticRegression.train(features: trainSet.map(\.0), labels: trainSet.map(\.1), l2: l2)
@@ -106,6 +106,8 @@ public struct SpoofMetrics: Sendable, Codable, Hashable {
     public var cllr: Double?
     /// Fraction of bona fide trials decided "synthetic" at the operating threshold (abstentions excluded).
     public var bonafideFlagRate: Double?
+    /// Wilson 95 % interval of `bonafideFlagRate`.
+    public var bonafideFlagRateInterval: [Double]?
     /// Fraction of spoof trials decided "bona fide" at the operating threshold.
     public var spoofMissRate: Double?
 
@@ -113,6 +115,7 @@ public struct SpoofMetrics: Sendable, Codable, Hashable {
         case bonafide, spoof, eer, cllr
         case minDCF = "min_dcf", actDCF = "act_dcf"
         case bonafideFlagRate = "bonafide_flag_rate", spoofMissRate = "spoof_miss_rate"
+        case bonafideFlagRateInterval = "bonafide_flag_rate_ci95"
     }
 
     /// Metrics of `trials` with decisions at `threshold`.
@@ -123,7 +126,17 @@ public struct SpoofMetrics: Sendable, Codable, Hashable {
         minDCF = CostMetrics.minimumDCF(trials)
         actDCF = CostMetrics.actualDCF(trials)
         cllr = CostMetrics.cllr(trials)
-        bonafideFlagRate = bonafide > 0 ? Double(trials.filter { $0.isTarget && $0.score < threshold }.count) / Double(bonafide) : nil
+        let flagged = trials.filter { $0.isTarget && $0.score < threshold }.count
+        bonafideFlagRate = bonafide > 0 ? Double(flagged) / Double(bonafide) : nil
+        bonafideFlagRateInterval = bonafide > 0 ? Self.wilson(flagged, of: bonafide) : nil
         spoofMissRate = spoof > 0 ? Double(trials.filter { !$0.isTarget && $0.score >= threshold }.count) / Double(spoof) : nil
+    }
+
+    /// Wilson score interval (95 %) of k successes in n trials.
+    public static func wilson(_ k: Int, of n: Int) -> [Double] {
+        let z = 1.959963984540054, p = Double(k) / Double(n), nn = Double(n)
+        let centre = (p + z * z / (2 * nn)) / (1 + z * z / nn)
+        let half = z * ((p * (1 - p) / nn + z * z / (4 * nn * nn)).squareRoot()) / (1 + z * z / nn)
+        return [max(0, centre - half), min(1, centre + half)]
     }
 }

@@ -27,7 +27,7 @@ struct TrainCommand: AsyncParsableCommand, AsyncRunnable {
     @Option(name: .long, help: "Column holding the split (e.g. split, loeo_flite).") var splitColumn = "split"
     @Option(name: .long, help: "Split value that trains.") var trainSplit = "train"
     @Option(name: .long, help: "Split value that calibrates.") var calibrationSplit = "dev"
-    @Option(name: .long, help: "Ridge penalty of the logistic regression.") var l2 = 1e-3
+    @Option(name: .long, help: "Ridge penalty of the logistic regression.") var l2 = 5e-3
     @Option(name: [.customShort("j"), .long], help: "Files decoded at once.") var jobs = ProcessInfo.processInfo.activeProcessorCount
     @Flag(name: [.customShort("y"), .long], help: "Replace MODEL if it exists.") var overwrite = false
     @OptionGroup var global: GlobalOptions
@@ -114,9 +114,10 @@ struct DetectCommand: AsyncParsableCommand, AsyncRunnable {
     @Option(name: .long, help: "LLR threshold of the decision (default 0).") var threshold: Double = 0
     @Option(name: .long, help: "Evaluate on a labelled manifest instead of scoring files.") var eval: String?
     @Option(name: .long, help: "With --eval: the split column.") var splitColumn = "split"
-    @Option(name: .long, help: "With --eval: the split value to score (\"all\" for every row).") var split = "test"
+    @Option(name: .long, help: "With --eval: the split value(s) to score, comma-separated (\"all\" for every row).") var split = "test"
     @Option(name: .long, help: "With --eval: comma-separated columns to break results down by.") var by = "engine,language,gender"
     @Option(name: .long, help: "With --eval: write per-item scores to this CSV file.") var scores: String?
+    @Option(name: .long, help: "With --eval: write per-item feature vectors to this CSV file (for analysis).") var featuresOut: String?
     @Option(name: [.customShort("j"), .long], help: "Files decoded at once.") var jobs = ProcessInfo.processInfo.activeProcessorCount
     @OptionGroup var global: GlobalOptions
 
@@ -176,10 +177,13 @@ struct DetectCommand: AsyncParsableCommand, AsyncRunnable {
     private func evaluate(_ path: String, detector: SynthDetector, console: Console) async throws {
         let manifest = try loadManifest(path, requiring: ["label"])
         let column = splitColumn, value = split
+        let values = Set(split.split(separator: ",").map(String.init))
         if value != "all" && !manifest.columns.contains(column) {
             throw ValidationError("\(path) has no '\(column)' column; use --split all or --split-column")
         }
-        let corpus = await SpoofCorpus.extract(manifest, extractor: detector.extractor, jobs: jobs) { r in value == "all" || r[column] == value }
+        let corpus = await SpoofCorpus.extract(manifest, extractor: detector.extractor, jobs: jobs) { r in
+            value == "all" || values.contains(r[column] ?? "")
+        }
         let items = corpus.usable
         let llrs = items.map { detector.model.llr($0.features!) }
         let trials = zip(items, llrs).map { ScoredTrial(score: $1, isTarget: $0.isBonafide!) }
@@ -208,22 +212,33 @@ struct DetectCommand: AsyncParsableCommand, AsyncRunnable {
                 throw AudioFileError.cannotCreate(path: scores, reason: error.localizedDescription)
             }
         }
+        if let featuresOut {
+            var csv = "id,label," + (0..<detector.model.features.dimension).map { "f\($0)" }.joined(separator: ",") + "\n"
+            for item in items {
+                csv += csvField(item.record.id) + "," + (item.isBonafide! ? "bonafide" : "spoof") + ","
+                    + item.features!.map { String($0) }.joined(separator: ",") + "\n"
+            }
+            do { try Data(csv.utf8).write(to: URL(fileURLWithPath: featuresOut), options: .atomic) } catch {
+                throw AudioFileError.cannotCreate(path: featuresOut, reason: error.localizedDescription)
+            }
+        }
         let failures = corpus.failures.compactMap(\.error)
         for f in failures.prefix(10) { console.warning("skipped \(f)") }
         if global.json {
             try Console.printJSON(EvalOutput(manifest: path, split: "\(column)=\(value)", threshold: threshold,
                                              overall: overall, groups: groups, failures: failures))
         } else {
-            Console.writeOutput("\(path) [\(column)=\(value)]: \(overall.bonafide) bona fide, \(overall.spoof) spoof, \(failures.count) unreadable\n")
+            Console.writeOutput("\(path) [\(column)=\(value)]: \(overall.bonafide) bona fide, \(overall.spoof) spoof, \(failures.count) skipped (unreadable or too little speech)\n")
             Console.writeOutput(Self.table([GroupMetrics(attribute: "all", value: "", metrics: overall)] + groups))
         }
     }
 
     static func table(_ rows: [GroupMetrics]) -> String {
-        var out = "| group | bona fide | spoof | EER | minDCF | actDCF | Cllr | bona fide flagged |\n|---|---|---|---|---|---|---|---|\n"
+        var out = "| group | bona fide | spoof | EER | minDCF | actDCF | Cllr | bona fide flagged (95 % CI) |\n|---|---|---|---|---|---|---|---|\n"
         for r in rows {
             let m = r.metrics
-            out += "| \(r.value.isEmpty ? r.attribute : "\(r.attribute)=\(r.value)") | \(m.bonafide) | \(m.spoof) | \(percent(m.eer)) | \(fixed(m.minDCF)) | \(fixed(m.actDCF)) | \(fixed(m.cllr)) | \(percent(m.bonafideFlagRate)) |\n"
+            let ci = m.bonafideFlagRateInterval.map { String(format: " (%.1f–%.1f)", $0[0] * 100, $0[1] * 100) } ?? ""
+            out += "| \(r.value.isEmpty ? r.attribute : "\(r.attribute)=\(r.value)") | \(m.bonafide) | \(m.spoof) | \(percent(m.eer)) | \(fixed(m.minDCF)) | \(fixed(m.actDCF)) | \(fixed(m.cllr)) | \(percent(m.bonafideFlagRate))\(ci) |\n"
         }
         return out
     }

@@ -1,0 +1,88 @@
+import DSP
+import Foundation
+
+/// Frame-wise fundamental frequency and voicing strength by normalised autocorrelation
+/// (Boersma 1993: the frame's autocorrelation divided by the window's), computed with FFTs.
+///
+/// Frames are 40 ms Hann windows centred on the detector's 10 ms frames; F0 is searched in
+/// 60–400 Hz with parabolic interpolation of the peak. A frame is voiced when its peak
+/// normalised autocorrelation (the voicing strength, 0…1, a harmonics-to-noise measure) is at
+/// least `voicingThreshold`.
+struct PitchTracker: Sendable {
+    let sampleRate: Double
+    let hop: Int
+    let window: [Float]
+    let windowAutocorrelation: [Float]
+    let fft: RealFFT
+    let minimumLag: Int
+    let maximumLag: Int
+    static let voicingThreshold: Float = 0.45
+
+    init(sampleRate: Double, hop: Int) {
+        self.sampleRate = sampleRate
+        self.hop = hop
+        let length = Int((0.040 * sampleRate).rounded())
+        window = WindowKind.hann.values(length: length)
+        var n = 1
+        while n < 2 * length { n *= 2 }
+        fft = RealFFT(size: n)
+        minimumLag = Int((sampleRate / 400).rounded(.down))
+        maximumLag = min(length - 1, Int((sampleRate / 60).rounded(.up)))
+        // Autocorrelation of the window itself, normalised.
+        var r = [Float](repeating: 0, count: length)
+        for lag in 0..<length {
+            var s: Float = 0
+            for i in 0..<(length - lag) { s += window[i] * window[i + lag] }
+            r[lag] = s
+        }
+        let r0 = r[0]
+        windowAutocorrelation = r.map { $0 / r0 }
+    }
+
+    /// F0 (Hz, 0 when unvoiced) and voicing strength of each requested frame (frame f is centred
+    /// on sample f·hop + hop).
+    func track(_ x: [Float], frames: [Int]) -> [(f0: Float, strength: Float)] {
+        let length = window.count, n = fft.size
+        let input = RealFFT.allocate(n), spectrum = RealFFT.allocate(n + 2), lags = RealFFT.allocate(n)
+        defer { RealFFT.deallocate(input); RealFFT.deallocate(spectrum); RealFFT.deallocate(lags) }
+        var out: [(f0: Float, strength: Float)] = []
+        out.reserveCapacity(frames.count)
+        for f in frames {
+            let centre = f * hop + hop
+            let start = centre - length / 2
+            var mean: Float = 0
+            for i in 0..<length { let k = start + i; mean += (k >= 0 && k < x.count) ? x[k] : 0 }
+            mean /= Float(length)
+            for i in 0..<n { input[i] = 0 }
+            for i in 0..<length {
+                let k = start + i
+                input[i] = ((k >= 0 && k < x.count) ? x[k] - mean : 0) * window[i]
+            }
+            fft.forward(input.baseAddress!, spectrum.baseAddress!)
+            for k in 0...(n / 2) {
+                let re = spectrum[2 * k], im = spectrum[2 * k + 1]
+                spectrum[2 * k] = re * re + im * im
+                spectrum[2 * k + 1] = 0
+            }
+            fft.inverseUnnormalized(destroying: spectrum.baseAddress!, lags.baseAddress!)
+            let r0 = lags[0]
+            guard r0 > 0 else { out.append((0, 0)); continue }
+            var best = minimumLag, bestValue: Float = -1
+            for lag in minimumLag...maximumLag {
+                let v = lags[lag] / r0 / max(windowAutocorrelation[lag], 1e-3)
+                if v > bestValue { bestValue = v; best = lag }
+            }
+            // Parabolic interpolation around the peak.
+            var lag = Float(best)
+            if best > minimumLag && best < maximumLag {
+                let a = lags[best - 1] / r0 / windowAutocorrelation[best - 1]
+                let c = lags[best + 1] / r0 / windowAutocorrelation[best + 1]
+                let d = a - 2 * bestValue + c
+                if d < 0 { lag += 0.5 * (a - c) / d }
+            }
+            let strength = min(1, max(0, bestValue))
+            out.append((strength >= Self.voicingThreshold ? Float(sampleRate) / lag : 0, strength))
+        }
+        return out
+    }
+}
