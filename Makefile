@@ -9,7 +9,7 @@ SAMPLE := Corpora/fixtures/speech/en-us-allison-conf-onlyperson.wav
 CORPORA_OUT ?= Corpora/out
 CORPORA_REPORTS := Corpora/reports
 
-.PHONY: deps build demo test bench corpora corpora-check clean
+.PHONY: deps build demo test bench corpora corpora-check detector-model detector-results clean
 
 deps:
 	@scripts/install-deps
@@ -37,6 +37,8 @@ demo: build
 	$(VG) watermark embed $(SAMPLE) $(DEMO_OUT)/sample-marked.wav --key $(DEMO_OUT)/demo.key --payload c0ffee42 --short -y
 	$(VG) watermark detect $(DEMO_OUT)/sample-marked.wav --key $(DEMO_OUT)/demo.key --short --expect c0ffee42
 	$(VG) watermark detect $(SAMPLE) --key $(DEMO_OUT)/demo.key --short || echo "(exit $$?: no watermark in the original, as expected)"
+	@echo "== synthetic-speech detection with the built-in model (LLR: higher = bona fide), with a 2 s timeline"
+	$(VG) detect $(SAMPLE) --segments 2
 
 test: build
 	$(SWIFT) test --disable-xctest 2>&1 | tee .build/voiceguard-test.log; exit $${PIPESTATUS[0]}
@@ -64,3 +66,15 @@ corpora-check:
 
 clean:
 	rm -rf .build $(DEMO_OUT)
+
+# The shipped synthetic-speech detector: trained on the corpora train split (tel + wide tracks),
+# calibrated on dev, then embedded into the binary. Deterministic for a given corpus.
+detector-model:
+	swift build -c release --product voiceguard
+	.build/release/voiceguard train $(CORPORA_OUT)/speech/manifest.tel.csv $(CORPORA_OUT)/speech/manifest.wide.csv \
+		--out Models/synthdetect-default.json -y
+	scripts/embed-detector-model Models/synthdetect-default.json
+
+# Every detection protocol (test split, leave-one-engine-out, bias) → docs/synthdetect-results.md.
+detector-results:
+	scripts/synthdetect-results $(CORPORA_OUT)

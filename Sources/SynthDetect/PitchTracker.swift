@@ -2,7 +2,8 @@ import DSP
 import Foundation
 
 /// Frame-wise fundamental frequency and voicing strength by normalised autocorrelation
-/// (Boersma 1993: the frame's autocorrelation divided by the window's), computed with FFTs.
+/// (Boersma 1993: the frame's autocorrelation divided by the window's), computed with FFTs; the
+/// shortest-lag peak within 10 % of the highest wins, which avoids octave errors.
 ///
 /// Frames are 40 ms Hann windows centred on the detector's 10 ms frames; F0 is searched in
 /// 60–400 Hz with parabolic interpolation of the peak. A frame is voiced when its peak
@@ -47,6 +48,7 @@ struct PitchTracker: Sendable {
         defer { RealFFT.deallocate(input); RealFFT.deallocate(spectrum); RealFFT.deallocate(lags) }
         var out: [(f0: Float, strength: Float)] = []
         out.reserveCapacity(frames.count)
+        var normalised = [Float](repeating: 0, count: maximumLag + 2)  // scratch for every frame
         for f in frames {
             let centre = f * hop + hop
             let start = centre - length / 2
@@ -67,10 +69,18 @@ struct PitchTracker: Sendable {
             fft.inverseUnnormalized(destroying: spectrum.baseAddress!, lags.baseAddress!)
             let r0 = lags[0]
             guard r0 > 0 else { out.append((0, 0)); continue }
+            // Normalised autocorrelation; the highest peak, then the shortest-lag local peak within
+            // 10 % of it (a periodic signal peaks at every multiple of its period: avoid octave errors).
+            var top: Float = -1
+            for lag in minimumLag...maximumLag {
+                normalised[lag] = lags[lag] / r0 / max(windowAutocorrelation[lag], 1e-3)
+                top = max(top, normalised[lag])
+            }
             var best = minimumLag, bestValue: Float = -1
             for lag in minimumLag...maximumLag {
-                let v = lags[lag] / r0 / max(windowAutocorrelation[lag], 1e-3)
-                if v > bestValue { bestValue = v; best = lag }
+                let v = normalised[lag]
+                let isPeak = (lag == minimumLag || v >= normalised[lag - 1]) && (lag == maximumLag || v >= normalised[lag + 1])
+                if isPeak && v >= 0.9 * top { best = lag; bestValue = v; break }
             }
             // Parabolic interpolation around the peak.
             var lag = Float(best)

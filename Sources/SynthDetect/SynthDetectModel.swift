@@ -34,7 +34,7 @@ public struct SynthDetectModel: Sendable, Codable {
     public struct TrainingInfo: Sendable, Codable, Hashable {
         /// SHA-256 of the training manifest file.
         public var manifestSHA256: String
-        /// Manifest path as given.
+        /// Manifest file names (comma-separated).
         public var manifest: String
         /// Split used for training, and its class counts.
         public var trainSplit: String

@@ -58,7 +58,7 @@ struct TrainCommand: AsyncParsableCommand, AsyncRunnable {
             if failures.count > 10 { console.warning("… \(failures.count - 10) more skipped") }
             let info = SynthDetectModel.TrainingInfo(
                 manifestSHA256: hashes.count == 1 ? hashes[0] : SHA256.hexDigest(Array(hashes.joined().utf8)),
-                manifest: manifests.joined(separator: ","), trainSplit: "\(splitColumn)=\(trainSplit)", trainBonafide: 0, trainSpoof: 0,
+                manifest: manifests.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ","), trainSplit: "\(splitColumn)=\(trainSplit)", trainBonafide: 0, trainSpoof: 0,
                 calibrationSplit: "\(splitColumn)=\(calibrationSplit)", calibrationBonafide: 0, calibrationSpoof: 0,
                 tool: "voiceguard \(VoiceGuardVersion.current)")
             let model = try SpoofTrainer.train(train: train, calibration: calibration, l2: l2, info: info)

@@ -136,3 +136,41 @@ struct SplitMix {
         return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
     }
 }
+
+@Suite("Pitch tracker and shipped model")
+struct PitchAndModelTests {
+    @Test("F0 of harmonic tones within 1 %, noise unvoiced")
+    func pitch() {
+        let tracker = PitchTracker(sampleRate: 8_000, hop: 80)
+        for f0 in [95.0, 140.0, 220.0, 330.0] {
+            let x = (0..<8_000).map { n in
+                Float((1...5).reduce(0.0) { $0 + sin(2 * .pi * f0 * Double($1) * Double(n) / 8_000) / Double($1) })
+            }
+            let frames = Array(10..<90)
+            let result = tracker.track(x, frames: frames)
+            let voiced = result.filter { $0.f0 > 0 }
+            #expect(voiced.count == frames.count)
+            let worst = voiced.map { abs(Double($0.f0) - f0) / f0 }.max() ?? 1
+            #expect(worst < 0.01, "F0 \(f0): worst relative error \(worst)")
+        }
+        var rng = SplitMix(seed: 3)
+        let noise = (0..<8_000).map { _ in Float(rng.gaussian()) }
+        let voicedNoise = tracker.track(noise, frames: Array(10..<90)).filter { $0.f0 > 0 }.count
+        #expect(voicedNoise < 8, "white noise voiced in \(voicedNoise) of 80 frames")
+    }
+
+    @Test("the shipped default model loads and scores the fixtures better than chance")
+    func shippedModel() throws {
+        let model = try #require(try SynthDetectModel.bundledDefault())
+        #expect(model.features == .standard)
+        let detector = SynthDetector(model: model)
+        var trials: [ScoredTrial] = []
+        for label in ["bonafide", "spoof"] {
+            for name in try fixtureNames(label) {
+                trials.append(ScoredTrial(score: try detector.llr(try fixture(name)), isTarget: label == "bonafide"))
+            }
+        }
+        let eer = try #require(DetectionMetrics.equalErrorRate(trials))
+        #expect(eer < 0.25, "fixture EER \(eer)")
+    }
+}

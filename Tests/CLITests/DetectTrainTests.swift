@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+
+/// `voiceguard train`, `detect` and `detect --eval` end to end on the committed fixtures.
+@Suite("voiceguard train / detect", .serialized)
+struct DetectTrainTests {
+    static var fixtures: String { repositoryRoot() + "/Corpora/fixtures/speech" }
+
+    @Test("train on a manifest, score files with segments and JSON, evaluate; the model file is checked")
+    func trainDetectEval() throws {
+        let dir = Scratch()
+        // Every fixture row trains and calibrates (the fixture splits keep one class per split).
+        let rows = try String(contentsOfFile: Self.fixtures + "/manifest.csv", encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        let header = rows[0] + ",fold"
+        let body = rows.dropFirst().map { line -> String in
+            let absolute = line.replacingOccurrences(of: ",wide/", with: "," + Self.fixtures + "/wide/")
+            return absolute + ",all"
+        }
+        try ([header] + body).joined(separator: "\n").write(toFile: dir.file("m.csv"), atomically: true, encoding: .utf8)
+        let train = try CLI.run(["train", dir.file("m.csv"), "--out", dir.file("model.json"), "--split-column", "fold",
+                                 "--train-split", "all", "--calibration-split", "all", "--json"])
+        #expect(train.status == 0, "\(train.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(train.stdout.utf8)) as? [String: Any]
+        let training = summary?["training"] as? [String: Any]
+        #expect(training?["train_bonafide"] as? Int == 12 && training?["train_spoof"] as? Int == 12)
+        // No clobbering without -y.
+        let again = try CLI.run(["train", dir.file("m.csv"), "--out", dir.file("model.json"), "--split-column", "fold"])
+        #expect(again.status == 73, "\(again.stderr)")
+
+        let sample = Self.fixtures + "/en-us-allison-conf-onlyperson.wav"
+        let detect = try CLI.run(["detect", sample, "--model", dir.file("model.json"), "--segments", "2", "--json"])
+        #expect(detect.status == 0, "\(detect.stderr)")
+        let output = try JSONSerialization.jsonObject(with: Data(detect.stdout.utf8)) as? [String: Any]
+        let file = (output?["files"] as? [[String: Any]])?.first
+        #expect(file?["llr"] is Double)
+        #expect(["bonafide", "synthetic", "abstain"].contains(file?["decision"] as? String ?? ""))
+        #expect(((file?["segments"] as? [Any])?.count ?? 0) >= 2)
+        #expect((output?["polarity"] as? String)?.contains("higher = bona fide") == true)
+
+        let eval = try CLI.run(["detect", "--eval", dir.file("m.csv"), "--model", dir.file("model.json"),
+                                "--split-column", "fold", "--split", "all", "--json", "--scores", dir.file("scores.csv")])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let metrics = (try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])?["overall"] as? [String: Any]
+        #expect(metrics?["bonafide"] as? Int == 12)
+        #expect((metrics?["eer"] as? Double ?? 1) < 0.2, "training-set EER \(String(describing: metrics?["eer"]))")
+        #expect(FileManager.default.fileExists(atPath: dir.file("scores.csv")))
+
+        // The built-in default model scores without --model.
+        let builtIn = try CLI.run(["detect", sample])
+        #expect(builtIn.status == 0 && builtIn.stdout.contains("LLR"), "\(builtIn.stderr)")
+    }
+
+    @Test("bad model, too-short audio and misuse give specific errors")
+    func errors() throws {
+        let dir = Scratch()
+        try Data("{\"format\": \"other\"}".utf8).write(to: URL(fileURLWithPath: dir.file("bad.json")))
+        let sample = Self.fixtures + "/en-us-allison-conf-onlyperson.wav"
+        let bad = try CLI.run(["detect", sample, "--model", dir.file("bad.json")])
+        #expect(bad.status == 65 && bad.stderr.contains("bad.json") && bad.stderr.contains("missing field"), "\(bad.stderr)")
+        try CLI.run(["convert", sample, dir.file("short.wav"), "--rate", "8000", "-y"]).status == 0 ? () : ()
+        _ = try CLI.shell("sox -n -r 8000 -c 1 \(CLI.quote(dir.file("silence.wav"))) trim 0 1")
+        if FileManager.default.fileExists(atPath: dir.file("silence.wav")) {
+            let short = try CLI.run(["detect", dir.file("silence.wav")])
+            #expect(short.status == 65 && short.stderr.contains("need at least 0.30 s"), "\(short.stderr)")
+        }
+        let none = try CLI.run(["detect"])
+        #expect(none.status == 64, "\(none.stderr)")
+        let missing = try CLI.run(["train", dir.file("nope.csv"), "--out", dir.file("m.json")])
+        #expect(missing.status == 66 || missing.status == 65, "\(missing.stderr)")
+    }
+}
