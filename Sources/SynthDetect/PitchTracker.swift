@@ -24,11 +24,12 @@ struct PitchTracker: Sendable {
         self.hop = hop
         let length = Int((0.040 * sampleRate).rounded())
         window = WindowKind.hann.values(length: length)
-        var n = 1
-        while n < 2 * length { n *= 2 }
-        fft = RealFFT(size: n)
         minimumLag = Int((sampleRate / 400).rounded(.down))
         maximumLag = min(length - 1, Int((sampleRate / 60).rounded(.up)))
+        // Zero padding to length + maximumLag keeps every searched lag free of circular wrap-around.
+        var n = 1
+        while n < length + maximumLag + 1 { n *= 2 }
+        fft = RealFFT(size: n)
         // Autocorrelation of the window itself, normalised.
         var r = [Float](repeating: 0, count: length)
         for lag in 0..<length {
