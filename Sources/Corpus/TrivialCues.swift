@@ -19,9 +19,11 @@ public struct TrivialCues: Sendable, Hashable, Codable {
     public var trailingSilence: Double
     /// Length, seconds.
     public var duration: Double
+    /// Active level: mean power of the 10 ms frames within 40 dB of the loudest, dBFS.
+    public var level: Double
 
     /// Cue names in report order.
-    public static let names = ["sample_rate", "energy_above_4khz", "leading_silence", "trailing_silence", "duration"]
+    public static let names = ["sample_rate", "energy_above_4khz", "leading_silence", "trailing_silence", "duration", "level"]
 
     /// The cue called `name`.
     public func value(_ name: String) -> Double {
@@ -30,6 +32,7 @@ public struct TrivialCues: Sendable, Hashable, Codable {
         case "energy_above_4khz": energyAbove4kHz
         case "leading_silence": leadingSilence
         case "trailing_silence": trailingSilence
+        case "level": level
         default: duration
         }
     }
@@ -62,10 +65,12 @@ public struct TrivialCues: Sendable, Hashable, Codable {
             }
         }
         let level = frameCount > 0 ? 10 * log10Double(high / Double(frameCount) / (128.0 * 128.0) + 1e-20) : -200
+        let active = energies.filter { $0 >= threshold }
+        let activeLevel = 10 * log10Double(Double(active.reduce(0, +)) / Double(max(1, active.count)) + 1e-20)
         return TrivialCues(sampleRate: rate, energyAbove4kHz: level,
                            leadingSilence: Double(first * hop) / rate,
                            trailingSilence: Double(max(0, x.count - (last + 1) * hop)) / rate,
-                           duration: Double(x.count) / rate)
+                           duration: Double(x.count) / rate, level: activeLevel)
     }
 }
 

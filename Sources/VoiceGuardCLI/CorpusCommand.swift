@@ -57,7 +57,7 @@ extension CorpusCommand {
     struct CuesCommand: AsyncParsableCommand, AsyncRunnable {
         static let configuration = CommandConfiguration(
             commandName: "cues",
-            abstract: "Measure how well trivial cues (sample rate, energy above 4 kHz, leading/trailing silence, duration) alone separate bona fide from spoof, as EERs.",
+            abstract: "Measure how well trivial cues (sample rate, energy above 4 kHz, leading/trailing silence, duration, active level) alone separate bona fide from spoof, as EERs.",
             discussion: "With --require-min-eer, exits 1 when any cue separates the labels better than that (a shortcut).")
 
         @Argument(help: "Manifests with a label column (bonafide/spoof).")
