@@ -33,7 +33,9 @@ public struct SpoofCorpus: Sendable {
 
     /// Extracts features for the rows `include` accepts, `jobs` files at a time; unreadable
     /// audio is recorded per item and the run goes on.
+    /// - Parameter frames: extract speech-frame LFCCs (for the GMM baseline) instead of utterance vectors.
     public static func extract(_ manifest: Manifest, extractor: SpoofFeatureExtractor = SpoofFeatureExtractor(), jobs: Int = 2,
+                               frames: Bool = false,
                                include: @Sendable (ManifestRecord) -> Bool = { _ in true }) async -> SpoofCorpus {
         let records = manifest.records.filter(include)
         let results = await withTaskGroup(of: (Int, [Float]?, String?).self, returning: [([Float]?, String?)].self) { group in
@@ -46,7 +48,7 @@ public struct SpoofCorpus: Sendable {
                 group.addTask {
                     do {
                         let audio = try AudioFileReader.read(path: record.resolvedPath)
-                        return (index, try extractor.features(of: audio), nil)
+                        return (index, frames ? try extractor.frameFeatures(of: audio) : try extractor.features(of: audio), nil)
                     } catch {
                         return (index, nil, "line \(record.line) (\(record.id)): \(error)")
                     }
@@ -87,6 +89,41 @@ public enum SpoofTrainer {
         info.calibrationBonafide = calibrationSet.filter(\.1).count
         info.calibrationSpoof = calibrationSet.count - info.calibrationBonafide
         return SynthDetectModel(features: .standard, classifier: classifier, calibration: calibrationMap, training: info)
+    }
+}
+
+extension SpoofTrainer {
+    /// Trains the LFCC-GMM baseline: one mixture of `components` diagonal Gaussians on the bona fide
+    /// speech frames of `train`, one on the spoof frames (every `frameStep`-th frame, at most
+    /// `maximumFrames` per class), `iterations` EM steps each; calibration on `calibration`.
+    public static func trainGMM(train: [SpoofCorpus.Item], calibration: [SpoofCorpus.Item], components: Int = 64,
+                                iterations: Int = 10, frameStep: Int = 3, maximumFrames: Int = 150_000,
+                                info: SynthDetectModel.TrainingInfo) throws(SynthDetectError) -> SynthDetectModel {
+        func pool(_ bonafide: Bool) -> [Float] {
+            var out: [Float] = []
+            for item in train where item.isBonafide == bonafide {
+                guard let f = item.features else { continue }
+                let n = f.count / 60
+                for i in stride(from: 0, to: n, by: max(1, frameStep)) { out += f[(i * 60)..<((i + 1) * 60)] }
+                if out.count >= maximumFrames * 60 { break }
+            }
+            return out
+        }
+        let bonafideFrames = pool(true), spoofFrames = pool(false)
+        guard bonafideFrames.count >= components * 60 * 4, spoofFrames.count >= components * 60 * 4 else {
+            throw .badTrainingData(detail: "\(bonafideFrames.count / 60) bona fide and \(spoofFrames.count / 60) spoof frames; need at least \(components * 4) of each for \(components) components")
+        }
+        let pair = GMMPair(bonafide: DiagonalGMM.train(frames: bonafideFrames, dimension: 60, components: components, iterations: iterations),
+                           spoof: DiagonalGMM.train(frames: spoofFrames, dimension: 60, components: components, iterations: iterations))
+        let calibrationSource = calibration.isEmpty ? train : calibration
+        let calibrationSet = calibrationSource.compactMap { item in item.features.flatMap { f in item.isBonafide.map { (pair.score(frames: f), $0) } } }
+        let map = try AffineCalibration.fit(scores: calibrationSet.map(\.0), labels: calibrationSet.map(\.1))
+        var info = info
+        info.trainBonafide = train.filter { $0.isBonafide == true && $0.features != nil }.count
+        info.trainSpoof = train.filter { $0.isBonafide == false && $0.features != nil }.count
+        info.calibrationBonafide = calibrationSet.filter(\.1).count
+        info.calibrationSpoof = calibrationSet.count - info.calibrationBonafide
+        return SynthDetectModel(features: .standard, gmm: pair, calibration: map, training: info)
     }
 }
 

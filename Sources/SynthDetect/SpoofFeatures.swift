@@ -90,6 +90,25 @@ public struct SpoofFeatureExtractor: Sendable {
         return try vector(analysis, frames: 0..<analysis.frameCount)
     }
 
+    /// The 60-dimensional LFCC (c0…c19, Δ, ΔΔ) of every speech frame, flat: what the LFCC-GMM
+    /// baseline scores.
+    public func frameFeatures(of audio: AudioBuffer) throws(SynthDetectError) -> [Float] {
+        let analysis = analyse(try analysisSignal(audio))
+        return try frames(analysis, frames: 0..<analysis.frameCount)
+    }
+
+    func frames(_ a: FrameAnalysis, frames: Range<Int>) throws(SynthDetectError) -> [Float] {
+        let speech = speechFrames(a, frames: frames)
+        let seconds = Double(speech.count) * Double(stft.configuration.hop) / configuration.sampleRate
+        guard seconds >= Self.minimumSpeechSeconds, speech.count >= 4 else {
+            throw .tooShort(seconds: seconds, minimumSeconds: Self.minimumSpeechSeconds)
+        }
+        var out: [Float] = []
+        out.reserveCapacity(speech.count * a.lfcc.dimension)
+        for f in speech { out += a.lfcc[f] }
+        return out
+    }
+
     /// Per-frame quantities, computed once and reused for a recording's segments.
     struct FrameAnalysis {
         var frameCount: Int
@@ -213,7 +232,7 @@ public struct SpoofFeatureExtractor: Sendable {
 
     /// Feature vectors of consecutive segments of `seconds` (hop `seconds / 2`) of a recording,
     /// with their start and end times; segments with too little speech are skipped.
-    public func segmentFeatures(of audio: AudioBuffer, seconds: Double) throws(SynthDetectError)
+    public func segmentFeatures(of audio: AudioBuffer, seconds: Double, frameLevel: Bool = false) throws(SynthDetectError)
         -> [(start: Double, end: Double, features: [Float])] {
         let signal = try analysisSignal(audio)
         let analysis = analyse(signal)
@@ -224,7 +243,7 @@ public struct SpoofFeatureExtractor: Sendable {
         var start = 0
         while start < analysis.frameCount {
             let end = min(analysis.frameCount, start + length)
-            if let v = try? vector(analysis, frames: start..<end) {
+            if let v = try? (frameLevel ? frames(analysis, frames: start..<end) : vector(analysis, frames: start..<end)) {
                 out.append((Double(start) * hopSeconds, Double(end) * hopSeconds, v))
             }
             if end == analysis.frameCount { break }

@@ -18,10 +18,13 @@ public struct SynthDetectModel: Sendable, Codable {
     public var version: Int
     /// The features the classifier expects.
     public var features: SpoofFeatureExtractor.Configuration
-    /// Back end name.
+    /// Back end: `logistic-regression` (utterance vectors) or `lfcc-gmm` (the ASVspoof-style
+    /// baseline on speech-frame LFCCs).
     public var backend: String
-    /// The classifier (raw scores).
-    public var classifier: LogisticRegression
+    /// The classifier of the `logistic-regression` back end (raw scores).
+    public var classifier: LogisticRegression?
+    /// The mixtures of the `lfcc-gmm` back end.
+    public var gmm: GMMPair?
     /// Raw score → calibrated LLR.
     public var calibration: AffineCalibration
     /// LLRs strictly inside this interval get the decision "abstain" (default −1…1 nats: the
@@ -70,7 +73,7 @@ public struct SynthDetectModel: Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, version, features, backend, classifier, calibration, training
+        case format, version, features, backend, classifier, gmm, calibration, training
         case abstainBand = "abstain_band"
     }
 
@@ -80,15 +83,40 @@ public struct SynthDetectModel: Sendable, Codable {
         format = Self.formatName
         version = Self.currentVersion
         self.features = features
-        backend = "logistic-regression"
+        backend = Self.logisticRegression
         self.classifier = classifier
         self.calibration = calibration
         self.abstainBand = abstainBand
         self.training = training
     }
 
-    /// The calibrated LLR of a feature vector.
-    public func llr(_ features: [Float]) -> Double { calibration(classifier.score(features)) }
+    /// Back-end names.
+    public static let logisticRegression = "logistic-regression", lfccGMM = "lfcc-gmm"
+
+    /// Creates an LFCC-GMM baseline model.
+    public init(features: SpoofFeatureExtractor.Configuration, gmm: GMMPair, calibration: AffineCalibration,
+                abstainBand: ClosedRange<Double> = -1...1, training: TrainingInfo) {
+        format = Self.formatName
+        version = Self.currentVersion
+        self.features = features
+        backend = Self.lfccGMM
+        self.gmm = gmm
+        self.calibration = calibration
+        self.abstainBand = abstainBand
+        self.training = training
+    }
+
+    /// Whether the back end scores speech frames (true) or an utterance vector (false).
+    public var scoresFrames: Bool { backend == Self.lfccGMM }
+
+    /// The raw (uncalibrated) score of features: an utterance vector, or flat speech-frame LFCCs.
+    public func rawScore(_ features: [Float]) -> Double {
+        if let gmm { return gmm.score(frames: features) }
+        return classifier?.score(features) ?? 0
+    }
+
+    /// The calibrated LLR of features (see `rawScore`).
+    public func llr(_ features: [Float]) -> Double { calibration(rawScore(features)) }
 
     /// Decodes and checks a model.
     /// - Parameter path: shown in errors.
@@ -117,15 +145,32 @@ public struct SynthDetectModel: Sendable, Codable {
         guard version >= 1, version <= Self.currentVersion else {
             throw .badModel(path: path, detail: "format version \(version); this build reads 1…\(Self.currentVersion)")
         }
-        guard backend == "logistic-regression" else { throw .badModel(path: path, detail: "unknown back end \"\(backend)\"") }
-        let d = features.dimension
-        guard classifier.mean.count == d, classifier.scale.count == d, classifier.weights.count == d else {
-            throw .badModel(path: path, detail: "classifier sizes \(classifier.mean.count)/\(classifier.scale.count)/\(classifier.weights.count) for \(d) features")
-        }
-        let values = classifier.weights + [classifier.bias, calibration.slope, calibration.offset]
-        guard values.allSatisfy(\.isFinite), classifier.mean.allSatisfy(\.isFinite),
-              classifier.scale.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-            throw .badModel(path: path, detail: "non-finite or non-positive values")
+        switch backend {
+        case Self.logisticRegression:
+            guard let classifier else { throw .badModel(path: path, detail: "back end \(backend) without a classifier") }
+            let d = features.dimension
+            guard classifier.mean.count == d, classifier.scale.count == d, classifier.weights.count == d else {
+                throw .badModel(path: path, detail: "classifier sizes \(classifier.mean.count)/\(classifier.scale.count)/\(classifier.weights.count) for \(d) features")
+            }
+            let values = classifier.weights + [classifier.bias, calibration.slope, calibration.offset]
+            guard values.allSatisfy(\.isFinite), classifier.mean.allSatisfy(\.isFinite),
+                  classifier.scale.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw .badModel(path: path, detail: "non-finite or non-positive values")
+            }
+        case Self.lfccGMM:
+            guard let gmm else { throw .badModel(path: path, detail: "back end \(backend) without mixtures") }
+            for m in [gmm.bonafide, gmm.spoof] {
+                let k = m.weights.count
+                guard m.dimension == 60, k > 0, m.means.count == k * 60, m.variances.count == k * 60 else {
+                    throw .badModel(path: path, detail: "mixture sizes do not match 60-dimensional LFCC frames")
+                }
+                guard m.weights.allSatisfy({ $0.isFinite && $0 >= 0 }), m.means.allSatisfy(\.isFinite),
+                      m.variances.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                    throw .badModel(path: path, detail: "non-finite or non-positive mixture values")
+                }
+            }
+        default:
+            throw .badModel(path: path, detail: "unknown back end \"\(backend)\"; expected logistic-regression or lfcc-gmm")
         }
         guard features == SpoofFeatureExtractor.Configuration.standard else {
             throw .modelMismatch(path: path, detail: "trained on features \"\(features.name)\" (\(features.dimension) dims at \(features.sampleRate) Hz); this build computes \"\(SpoofFeatureExtractor.Configuration.standard.name)\"")
@@ -182,13 +227,19 @@ public struct SynthDetector: Sendable {
         return llr >= threshold ? .bonafide : .synthetic
     }
 
+    /// What the model scores for `audio`: an utterance vector or speech-frame LFCCs.
+    public func features(_ audio: AudioBuffer) throws(SynthDetectError) -> [Float] {
+        model.scoresFrames ? try extractor.frameFeatures(of: audio) : try extractor.features(of: audio)
+    }
+
     /// The calibrated LLR of a whole recording.
     public func llr(_ audio: AudioBuffer) throws(SynthDetectError) -> Double {
-        model.llr(try extractor.features(of: audio))
+        model.llr(try features(audio))
     }
 
     /// Per-segment LLRs (segments of `seconds`, hop `seconds / 2`; segments with too little speech skipped).
     public func segmentLLRs(_ audio: AudioBuffer, seconds: Double) throws(SynthDetectError) -> [(start: Double, end: Double, llr: Double)] {
-        try extractor.segmentFeatures(of: audio, seconds: seconds).map { ($0.start, $0.end, model.llr($0.features)) }
+        try extractor.segmentFeatures(of: audio, seconds: seconds, frameLevel: model.scoresFrames)
+            .map { ($0.start, $0.end, model.llr($0.features)) }
     }
 }

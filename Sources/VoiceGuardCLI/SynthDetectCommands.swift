@@ -28,6 +28,8 @@ struct TrainCommand: AsyncParsableCommand, AsyncRunnable {
     @Option(name: .long, help: "Split value that trains.") var trainSplit = "train"
     @Option(name: .long, help: "Split value that calibrates.") var calibrationSplit = "dev"
     @Option(name: .long, help: "Ridge penalty of the logistic regression.") var l2 = 5e-3
+    @Option(name: .long, help: "Back end: logistic-regression (default) or lfcc-gmm (the ASVspoof-style baseline).") var backend = "logistic-regression"
+    @Option(name: .long, help: "lfcc-gmm: Gaussians per mixture.") var components = 64
     @Option(name: [.customShort("j"), .long], help: "Files decoded at once.") var jobs = ProcessInfo.processInfo.activeProcessorCount
     @Flag(name: [.customShort("y"), .long], help: "Replace MODEL if it exists.") var overwrite = false
     @OptionGroup var global: GlobalOptions
@@ -37,7 +39,12 @@ struct TrainCommand: AsyncParsableCommand, AsyncRunnable {
     func runAsync() async throws {
         let console = global.console
         try await runReportingErrors(console) {
+            guard [SynthDetectModel.logisticRegression, SynthDetectModel.lfccGMM].contains(backend) else {
+                throw ValidationError("--backend \(backend): expected logistic-regression or lfcc-gmm")
+            }
+            guard (1...1024).contains(components) else { throw ValidationError("--components \(components): expected 1 to 1024") }
             if !overwrite && FileManager.default.fileExists(atPath: out) { throw AudioFileError.outputExists(path: out) }
+            let frames = backend == SynthDetectModel.lfccGMM
             var train: [SpoofCorpus.Item] = [], calibration: [SpoofCorpus.Item] = [], failures: [String] = []
             var hashes: [String] = []
             for path in manifests {
@@ -46,7 +53,7 @@ struct TrainCommand: AsyncParsableCommand, AsyncRunnable {
                 let hasSplit = manifest.columns.contains(splitColumn)
                 if !hasSplit { console.warning("\(path): no '\(splitColumn)' column: every row trains and calibrates") }
                 let (t, c) = (trainSplit, calibrationSplit)
-                let corpus = await SpoofCorpus.extract(manifest, jobs: jobs) { r in !hasSplit || r[splitColumn] == t || r[splitColumn] == c }
+                let corpus = await SpoofCorpus.extract(manifest, jobs: jobs, frames: frames) { r in !hasSplit || r[splitColumn] == t || r[splitColumn] == c }
                 failures += corpus.failures.compactMap(\.error)
                 for item in corpus.usable {
                     let split = item.record[splitColumn]
@@ -61,7 +68,9 @@ struct TrainCommand: AsyncParsableCommand, AsyncRunnable {
                 manifest: manifests.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ","), trainSplit: "\(splitColumn)=\(trainSplit)", trainBonafide: 0, trainSpoof: 0,
                 calibrationSplit: "\(splitColumn)=\(calibrationSplit)", calibrationBonafide: 0, calibrationSpoof: 0,
                 tool: "voiceguard \(VoiceGuardVersion.current)")
-            let model = try SpoofTrainer.train(train: train, calibration: calibration, l2: l2, info: info)
+            let model = frames
+                ? try SpoofTrainer.trainGMM(train: train, calibration: calibration, components: components, info: info)
+                : try SpoofTrainer.train(train: train, calibration: calibration, l2: l2, info: info)
             let data = try model.encoded()
             do { try data.write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
                 throw AudioFileError.cannotCreate(path: out, reason: error.localizedDescription)
@@ -181,7 +190,7 @@ struct DetectCommand: AsyncParsableCommand, AsyncRunnable {
         if value != "all" && !manifest.columns.contains(column) {
             throw ValidationError("\(path) has no '\(column)' column; use --split all or --split-column")
         }
-        let corpus = await SpoofCorpus.extract(manifest, extractor: detector.extractor, jobs: jobs) { r in
+        let corpus = await SpoofCorpus.extract(manifest, extractor: detector.extractor, jobs: jobs, frames: detector.model.scoresFrames) { r in
             value == "all" || values.contains(r[column] ?? "")
         }
         let items = corpus.usable
@@ -212,7 +221,7 @@ struct DetectCommand: AsyncParsableCommand, AsyncRunnable {
                 throw AudioFileError.cannotCreate(path: scores, reason: error.localizedDescription)
             }
         }
-        if let featuresOut {
+        if let featuresOut, !detector.model.scoresFrames {
             var csv = "id,label," + (0..<detector.model.features.dimension).map { "f\($0)" }.joined(separator: ",") + "\n"
             for item in items {
                 csv += csvField(item.record.id) + "," + (item.isBonafide! ? "bonafide" : "spoof") + ","
