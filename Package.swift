@@ -101,6 +101,10 @@ let package = Package(
             dependencies: ["VoiceGuardCLI"],
             swiftSettings: swiftSettings),
 
+        // Shared by the test targets: the repository root and a seeded generator.
+        .target(
+            name: "VoiceGuardTestSupport", path: "Tests/TestSupport",
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "AudioCoreTests", dependencies: ["AudioCore"],
             swiftSettings: swiftSettings),
@@ -108,20 +112,20 @@ let package = Package(
             name: "AudioIOTests", dependencies: ["AudioIO"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "DSPTests", dependencies: ["DSP"],
+            name: "DSPTests", dependencies: ["VoiceGuardTestSupport", "DSP"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "CorpusTests", dependencies: ["Corpus", "Manifests", "Evaluation"],
+            name: "CorpusTests", dependencies: ["VoiceGuardTestSupport", "Corpus", "Manifests", "Evaluation"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "WatermarkTests", dependencies: ["Watermark", "AudioIO", "DSP"],
+            name: "WatermarkTests", dependencies: ["VoiceGuardTestSupport", "Watermark", "AudioIO", "DSP"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "SynthDetectTests", dependencies: ["SynthDetect", "Evaluation", "AudioIO", "Manifests"],
+            name: "SynthDetectTests", dependencies: ["VoiceGuardTestSupport", "SynthDetect", "Evaluation", "AudioIO", "Manifests"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "CLITests", dependencies: ["VoiceGuardCLI"],
+            name: "CLITests", dependencies: ["VoiceGuardTestSupport", "VoiceGuardCLI"],
             swiftSettings: swiftSettings),
     ]
 )

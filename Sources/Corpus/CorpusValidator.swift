@@ -46,47 +46,32 @@ public enum CorpusValidator {
     public static func validate(_ manifest: Manifest, durationTolerance: Double = 0.05, jobs: Int = 2) async -> CorpusValidationReport {
         let hasDuration = manifest.columns.contains("duration")
         let hasText = manifest.columns.contains("text")
-        let results = await withTaskGroup(of: (Int, Double?, [String]).self, returning: [(Double?, [String])].self) { group in
-            var out = [(Double?, [String])](repeating: (nil, []), count: manifest.records.count)
-            var next = 0
-            func addNext() {
-                guard next < manifest.records.count else { return }
-                let index = next, record = manifest.records[index]
-                next += 1
-                group.addTask {
-                    var problems: [String] = []
-                    var seconds: Double?
-                    do {
-                        let reader = try AudioFileReader(path: record.resolvedPath)
-                        let frames = try reader.forEachBlock(blockFrames: 65_536) { _ in }
-                        seconds = Double(frames) / Double(reader.info.sampleRate)
-                    } catch {
-                        problems.append(String(describing: error))
+        let results = await boundedConcurrentMap(manifest.records, jobs: jobs) { record -> (Double?, [String]) in
+            var problems: [String] = []
+            var seconds: Double?
+            do {
+                let reader = try AudioFileReader(path: record.resolvedPath)
+                let frames = try reader.forEachBlock(blockFrames: 65_536) { _ in }
+                seconds = Double(frames) / Double(reader.info.sampleRate)
+            } catch {
+                problems.append(String(describing: error))
+            }
+            if let seconds, hasDuration {
+                if let stated = record["duration"].flatMap(Double.init) {
+                    if abs(stated - seconds) > durationTolerance {
+                        problems.append("duration is \(String(format3(seconds))) s but the manifest says \(String(format3(stated))) s")
                     }
-                    if let seconds, hasDuration {
-                        if let stated = record["duration"].flatMap(Double.init) {
-                            if abs(stated - seconds) > durationTolerance {
-                                problems.append("duration is \(String(format3(seconds))) s but the manifest says \(String(format3(stated))) s")
-                            }
-                        } else {
-                            problems.append("duration '\(record.attributes["duration"] ?? "")' is not a number of seconds")
-                        }
-                    }
-                    if let label = record["label"], label != "bonafide" && label != "spoof" {
-                        problems.append("label '\(label)'; expected bonafide or spoof")
-                    }
-                    if hasText && record["text"] == nil && record["kind"] != "music" {
-                        problems.append("transcript (text) is missing")
-                    }
-                    return (index, seconds, problems)
+                } else {
+                    problems.append("duration '\(record.attributes["duration"] ?? "")' is not a number of seconds")
                 }
             }
-            for _ in 0..<max(1, jobs) { addNext() }
-            while let (index, seconds, problems) = await group.next() {
-                out[index] = (seconds, problems)
-                addNext()
+            if let label = record["label"], label != "bonafide" && label != "spoof" {
+                problems.append("label '\(label)'; expected bonafide or spoof")
             }
-            return out
+            if hasText && record["text"] == nil && record["kind"] != "music" {
+                problems.append("transcript (text) is missing")
+            }
+            return (seconds, problems)
         }
         var itemProblems: [ItemProblem] = []
         var verified = 0

@@ -92,25 +92,9 @@ public struct TrivialCueReport: Sendable, Codable {
     /// Computes the report, reading files with up to `jobs` concurrent decodes.
     public static func compute(_ manifest: Manifest, jobs: Int = 2) async -> TrivialCueReport {
         let records = manifest.records.filter { $0["label"] == "bonafide" || $0["label"] == "spoof" }
-        let cues = await withTaskGroup(of: (Int, TrivialCues?).self, returning: [TrivialCues?].self) { group in
-            var out = [TrivialCues?](repeating: nil, count: records.count)
-            var next = 0
-            func addNext() {
-                guard next < records.count else { return }
-                let index = next, record = records[index]
-                next += 1
-                group.addTask {
-                    guard let audio = try? AudioFileReader.read(path: record.resolvedPath) else { return (index, nil) }
-                    let mono = ChannelMixer.mono(audio)
-                    return (index, try? TrivialCues.measure(mono, rate: audio.sampleRate))
-                }
-            }
-            for _ in 0..<max(1, jobs) { addNext() }
-            while let (i, c) = await group.next() {
-                out[i] = c
-                addNext()
-            }
-            return out
+        let cues = await boundedConcurrentMap(records, jobs: jobs) { record -> TrivialCues? in
+            guard let audio = try? AudioFileReader.read(path: record.resolvedPath) else { return nil }
+            return try? TrivialCues.measure(ChannelMixer.mono(audio), rate: audio.sampleRate)
         }
         var eers: [String: Double] = [:]
         for name in TrivialCues.names {

@@ -21,26 +21,15 @@ public enum DetectionMetrics {
     /// Ties are handled by treating tied scores as one threshold step. Returns `nil` when either
     /// class is empty.
     public static func equalErrorRate(_ trials: [ScoredTrial]) -> Double? {
-        let targets = trials.filter(\.isTarget).count
-        let nonTargets = trials.count - targets
-        guard targets > 0, nonTargets > 0 else { return nil }
-        let sorted = trials.sorted { $0.score < $1.score }
-        // Threshold just above sorted[i]: misses = targets with score ≤ it; false alarms = non-targets above.
-        var misses = 0, falseAlarms = nonTargets
-        var previous = (miss: 0.0, fa: 1.0)
-        var i = 0
-        while i < sorted.count {
-            let s = sorted[i].score
-            while i < sorted.count && sorted[i].score == s {
-                if sorted[i].isTarget { misses += 1 } else { falseAlarms -= 1 }
-                i += 1
-            }
-            let current = (miss: Double(misses) / Double(targets), fa: Double(falseAlarms) / Double(nonTargets))
-            if current.miss >= current.fa {
-                // Crossing between previous and current operating points.
-                let d0 = previous.fa - previous.miss, d1 = current.miss - current.fa
+        // Walk the DET curve from "accept all" (miss 0, false alarm 1) to the first point where the
+        // miss rate reaches the false-alarm rate, and interpolate between it and the one before.
+        let curve = CostMetrics.detCurve(trials)
+        guard var previous = curve.first else { return nil }
+        for current in curve.dropFirst() {
+            if current.missRate >= current.falseAlarmRate {
+                let d0 = previous.falseAlarmRate - previous.missRate, d1 = current.missRate - current.falseAlarmRate
                 let t = d0 + d1 > 0 ? d0 / (d0 + d1) : 0
-                return previous.miss + t * (current.miss - previous.miss)
+                return previous.missRate + t * (current.missRate - previous.missRate)
             }
             previous = current
         }

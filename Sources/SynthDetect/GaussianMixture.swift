@@ -16,26 +16,56 @@ public struct DiagonalGMM: Sendable, Hashable, Codable {
     /// Components.
     public var components: Int { weights.count }
 
-    /// log Σₖ wₖ 𝒩(x; μₖ, diag σ²ₖ) of the frame at `x` (`dimension` values).
-    public func logLikelihood(_ x: UnsafePointer<Float>) -> Double {
-        var best = -Double.infinity
-        var terms = [Double](repeating: 0, count: components)
-        let constant = -0.5 * Double(dimension) * Foundation.log(2 * Double.pi)
-        for k in 0..<components {
-            var q: Float = 0, logDet: Float = 0
-            for d in 0..<dimension {
-                let v = variances[k * dimension + d]
-                let diff = x[d] - means[k * dimension + d]
-                q += diff * diff / v
-                logDet += Foundation.log(v)
+    /// What the log density of each component needs, computed once per model rather than per frame:
+    /// log wₖ − ½ log det Σₖ − (d/2) log 2π, and the precisions 1/σ².
+    struct Prepared {
+        let logConstants: [Double]
+        let precisions: [Float]
+
+        init(_ m: DiagonalGMM) {
+            let base = -0.5 * Double(m.dimension) * Foundation.log(2 * Double.pi)
+            logConstants = (0..<m.components).map { k in
+                var logDet = 0.0
+                for d in 0..<m.dimension { logDet += Double(Foundation.log(m.variances[k * m.dimension + d])) }
+                return Double(Foundation.log(max(m.weights[k], 1e-30))) - 0.5 * logDet + base
             }
-            let t = Double(Foundation.log(max(weights[k], 1e-30))) + constant - 0.5 * Double(logDet + q)
-            terms[k] = t
-            best = max(best, t)
+            precisions = m.variances.map { 1 / $0 }
+        }
+    }
+
+    /// Writes log wₖ𝒩(x; μₖ, Σₖ) of every component to `terms` and returns their log-sum-exp.
+    func componentLogDensities(_ x: UnsafePointer<Float>, _ prepared: Prepared,
+                               into terms: UnsafeMutableBufferPointer<Double>) -> Double {
+        var best = -Double.infinity
+        means.withUnsafeBufferPointer { mu in
+            prepared.precisions.withUnsafeBufferPointer { p in
+                for k in 0..<components {
+                    let m = mu.baseAddress! + k * dimension, pk = p.baseAddress! + k * dimension
+                    var q: Float = 0
+                    for d in 0..<dimension { let diff = x[d] - m[d]; q += diff * diff * pk[d] }
+                    let t = prepared.logConstants[k] - 0.5 * Double(q)
+                    terms[k] = t
+                    best = max(best, t)
+                }
+            }
         }
         var sum = 0.0
-        for t in terms { sum += Foundation.exp(t - best) }
+        for k in 0..<components { sum += Foundation.exp(terms[k] - best) }
         return best + Foundation.log(sum)
+    }
+
+    /// Mean of log Σₖ wₖ 𝒩(x; μₖ, diag σ²ₖ) over flat frames (`dimension` values each).
+    public func meanLogLikelihood(frames: [Float]) -> Double {
+        let n = frames.count / dimension
+        guard n > 0 else { return 0 }
+        let prepared = Prepared(self)
+        var total = 0.0
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: components) { terms in
+            frames.withUnsafeBufferPointer { f in
+                for i in 0..<n { total += componentLogDensities(f.baseAddress! + i * dimension, prepared, into: terms) }
+            }
+        }
+        return total / Double(n)
     }
 
     /// Trains on frames (flat, `dimension` values each) with `components` components and
@@ -68,38 +98,20 @@ public struct DiagonalGMM: Sendable, Hashable, Codable {
             var count = [Double](repeating: 0, count: components)
             var first = [Double](repeating: 0, count: components * dimension)
             var second = [Double](repeating: 0, count: components * dimension)
-            // Per-component constants of the log density.
-            let logConstant: [Float] = (0..<components).map { k in
-                var logDet: Float = 0
-                for d in 0..<dimension { logDet += Foundation.log(model.variances[k * dimension + d]) }
-                return Foundation.log(max(model.weights[k], 1e-30)) - 0.5 * logDet
-            }
-            let precision = model.variances.map { 1 / $0 }
-            frames.withUnsafeBufferPointer { f in
-                model.means.withUnsafeBufferPointer { mu in
-                    precision.withUnsafeBufferPointer { p in
-                        for i in 0..<n {
-                            let x = f.baseAddress! + i * dimension
-                            var best = -Double.infinity
-                            for k in 0..<components {
-                                var q: Float = 0
-                                let m = mu.baseAddress! + k * dimension, pk = p.baseAddress! + k * dimension
-                                for d in 0..<dimension { let diff = x[d] - m[d]; q += diff * diff * pk[d] }
-                                let t = Double(logConstant[k] - 0.5 * q)
-                                responsibility[k] = t
-                                best = max(best, t)
-                            }
-                            var sum = 0.0
-                            for k in 0..<components { responsibility[k] = Foundation.exp(responsibility[k] - best); sum += responsibility[k] }
-                            for k in 0..<components {
-                                let r = responsibility[k] / sum
-                                guard r > 1e-8 else { continue }
-                                count[k] += r
-                                for d in 0..<dimension {
-                                    let v = Double(x[d])
-                                    first[k * dimension + d] += r * v
-                                    second[k * dimension + d] += r * v * v
-                                }
+            let prepared = Prepared(model)
+            responsibility.withUnsafeMutableBufferPointer { r in
+                frames.withUnsafeBufferPointer { f in
+                    for i in 0..<n {
+                        let x = f.baseAddress! + i * dimension
+                        let total = model.componentLogDensities(x, prepared, into: r)
+                        for k in 0..<components {
+                            let weight = Foundation.exp(r[k] - total)
+                            guard weight > 1e-8 else { continue }
+                            count[k] += weight
+                            for d in 0..<dimension {
+                                let v = Double(x[d])
+                                first[k * dimension + d] += weight * v
+                                second[k * dimension + d] += weight * v * v
                             }
                         }
                     }
@@ -135,15 +147,6 @@ public struct GMMPair: Sendable, Hashable, Codable {
 
     /// Mean frame log-likelihood ratio of flat frames (`dimension` values each).
     public func score(frames: [Float]) -> Double {
-        let d = bonafide.dimension, n = frames.count / d
-        guard n > 0 else { return 0 }
-        var total = 0.0
-        frames.withUnsafeBufferPointer { f in
-            for i in 0..<n {
-                let x = f.baseAddress! + i * d
-                total += bonafide.logLikelihood(x) - spoof.logLikelihood(x)
-            }
-        }
-        return total / Double(n)
+        bonafide.meanLogLikelihood(frames: frames) - spoof.meanLogLikelihood(frames: frames)
     }
 }

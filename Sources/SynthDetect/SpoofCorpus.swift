@@ -38,28 +38,13 @@ public struct SpoofCorpus: Sendable {
                                frames: Bool = false,
                                include: @Sendable (ManifestRecord) -> Bool = { _ in true }) async -> SpoofCorpus {
         let records = manifest.records.filter(include)
-        let results = await withTaskGroup(of: (Int, [Float]?, String?).self, returning: [([Float]?, String?)].self) { group in
-            var out = [([Float]?, String?)](repeating: (nil, nil), count: records.count)
-            var next = 0
-            func addNext() {
-                guard next < records.count else { return }
-                let index = next, record = records[index]
-                next += 1
-                group.addTask {
-                    do {
-                        let audio = try AudioFileReader.read(path: record.resolvedPath)
-                        return (index, frames ? try extractor.frameFeatures(of: audio) : try extractor.features(of: audio), nil)
-                    } catch {
-                        return (index, nil, "line \(record.line) (\(record.id)): \(error)")
-                    }
-                }
+        let results = await boundedConcurrentMap(records, jobs: jobs) { record -> ([Float]?, String?) in
+            do {
+                let audio = try AudioFileReader.read(path: record.resolvedPath)
+                return (frames ? try extractor.frameFeatures(of: audio) : try extractor.features(of: audio), nil)
+            } catch {
+                return (nil, "line \(record.line) (\(record.id)): \(error)")
             }
-            for _ in 0..<max(1, jobs) { addNext() }
-            while let (index, features, error) = await group.next() {
-                out[index] = (features, error)
-                addNext()
-            }
-            return out
         }
         return SpoofCorpus(items: zip(records, results).map { record, result in
             Item(record: record, isBonafide: parseLabel(record["label"]), features: result.0, error: result.1)

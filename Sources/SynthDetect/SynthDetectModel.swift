@@ -77,29 +77,30 @@ public struct SynthDetectModel: Sendable, Codable {
         case abstainBand = "abstain_band"
     }
 
-    /// Creates a model.
-    public init(features: SpoofFeatureExtractor.Configuration, classifier: LogisticRegression,
-                calibration: AffineCalibration, abstainBand: ClosedRange<Double> = -1...1, training: TrainingInfo) {
-        format = Self.formatName
-        version = Self.currentVersion
-        self.features = features
-        backend = Self.logisticRegression
-        self.classifier = classifier
-        self.calibration = calibration
-        self.abstainBand = abstainBand
-        self.training = training
-    }
-
     /// Back-end names.
     public static let logisticRegression = "logistic-regression", lfccGMM = "lfcc-gmm"
+
+    /// Creates a logistic-regression model.
+    public init(features: SpoofFeatureExtractor.Configuration, classifier: LogisticRegression,
+                calibration: AffineCalibration, abstainBand: ClosedRange<Double> = -1...1, training: TrainingInfo) {
+        self.init(features: features, backend: Self.logisticRegression, classifier: classifier, gmm: nil,
+                  calibration: calibration, abstainBand: abstainBand, training: training)
+    }
 
     /// Creates an LFCC-GMM baseline model.
     public init(features: SpoofFeatureExtractor.Configuration, gmm: GMMPair, calibration: AffineCalibration,
                 abstainBand: ClosedRange<Double> = -1...1, training: TrainingInfo) {
+        self.init(features: features, backend: Self.lfccGMM, classifier: nil, gmm: gmm,
+                  calibration: calibration, abstainBand: abstainBand, training: training)
+    }
+
+    private init(features: SpoofFeatureExtractor.Configuration, backend: String, classifier: LogisticRegression?,
+                 gmm: GMMPair?, calibration: AffineCalibration, abstainBand: ClosedRange<Double>, training: TrainingInfo) {
         format = Self.formatName
         version = Self.currentVersion
         self.features = features
-        backend = Self.lfccGMM
+        self.backend = backend
+        self.classifier = classifier
         self.gmm = gmm
         self.calibration = calibration
         self.abstainBand = abstainBand

@@ -151,40 +151,17 @@ struct AlignmentSearch {
     func syncPartials(_ grid: TileGrid) -> SyncPartials {
         var out = SyncPartials()
         let last = max(0, grid.count - Self.positionsPerTile)  // tile 1 must fit
-        let bands = layout.bandCount
         for g in 0..<layout.groupsPerBlock {
             let bits = (0..<syncBits).filter { groupOfBit[$0] == g }
             guard !bits.isEmpty else { continue }
             var dot = [Float](repeating: 0, count: grid.count)
             var energy = [Float](repeating: 0, count: grid.count)
-            for j in bits {
-                let cells = (j * cellsPerBit)..<((j + 1) * cellsPerBit)
-                let offsets = Array(cellOffset[cells]), u = Array(weights[cells])
-                let sign = syncSigns[j], phase = dither[j], inverseStep = 1 / step
-                grid.levels.withUnsafeBufferPointer { levels in
-                    grid.reference.withUnsafeBufferPointer { reference in
-                        dot.withUnsafeMutableBufferPointer { dot in
-                            energy.withUnsafeMutableBufferPointer { energy in
-                                offsets.withUnsafeBufferPointer { off in
-                                    u.withUnsafeBufferPointer { u in
-                                        for q in 0..<last {
-                                            let base = levels.baseAddress! + q * bands
-                                            var p: Float = 0, level = Float.infinity
-                                            for i in 0..<off.count {
-                                                let e = base[off[i]]
-                                                p += u[i] * e
-                                                level = min(level, e)
-                                            }
-                                            let w = min(1, (level - (reference[q] - 6.9)) / 3.45)
-                                            guard w > 0 else { continue }
-                                            let v = w * cosineOfTurns(p * inverseStep - phase)
-                                            dot[q] += v * sign
-                                            energy[q] += v * v
-                                        }
-                                    }
-                                }
-                            }
-                        }
+            grid.levels.withUnsafeBufferPointer { levels in
+                for q in 0..<last {
+                    for j in bits {
+                        let v = soft(j, at: q, levels: levels, reference: grid.reference[q])
+                        dot[q] += v * syncSigns[j]
+                        energy[q] += v * v
                     }
                 }
             }

@@ -3,24 +3,6 @@ import DSP
 
 /// Band energies: the quantity the watermark modulates.
 enum BandEnergies {
-    /// Log tile energies, flat ([tile × band]), from frame-major flat powers, tiles from frame `phase`.
-    static func logTiles(flat powers: [Float], layout: WatermarkLayout, phase: Int, floor: [Float]) -> [Float] {
-        let bands = layout.bandCount, f = layout.framesPerTile
-        let frames = powers.count / bands
-        let tiles = max(0, (frames - phase) / f)
-        var out = [Float](repeating: 0, count: tiles * bands)
-        powers.withUnsafeBufferPointer { p in
-            for t in 0..<tiles {
-                for b in 0..<bands {
-                    var e: Float = 0
-                    for i in 0..<f { e += p[(phase + t * f + i) * bands + b] }
-                    out[t * bands + b] = Float.log(e + floor[b])
-                }
-            }
-        }
-        return out
-    }
-
     /// The floor added to each band's tile energy before the log, the same for embedder and
     /// detector and independent of the rest of the audio (so both can stream): the tile energy of
     /// white noise at −90 dBFS (per bin and frame, σ² · Σw² = σ² · N/2 for the sqrt-Hann window).

@@ -135,7 +135,7 @@ public struct WatermarkDetector: Sendable {
         let rate = try Self.analysisRate(for: sampleRate)
         let layout = try WatermarkLayout(sampleRate: 8_000, payloadSize: payloadSize)
         let map = CellMap(layout: layout, key: key)
-        let main = try PassRunner(plan: firstPass, inputRate: sampleRate, outputRate: rate * firstPass.speed, layout: layout,
+        let main = try PassRunner(inputRate: sampleRate, outputRate: rate * firstPass.speed, layout: layout,
                                   keepsAudio: passes.count > 1)
         let search = AlignmentSearch(map: map, layout: layout, step: step, offsets: main.analyser.offsets)
         let blockFrames = layout.tilesPerBlock * layout.framesPerTile
@@ -150,7 +150,7 @@ public struct WatermarkDetector: Sendable {
         }
         /// The main pass's window, then — only if nothing was found so far — the other passes
         /// over the same stretch of 8 kHz audio.
-        func runWindow() {
+        func runWindow() throws {
             record(searchWindow(main.analyser, plan: firstPass, layout: layout, search: search, sampleBase: 0, scaled: true))
             let found = accepted.contains { bound * syncTailBound($0.z) * Double.pow(2, -32) <= maximumPValue }
             let windowStart = main.analyser.firstFrame * layout.hop
@@ -159,41 +159,37 @@ public struct WatermarkDetector: Sendable {
                     record(([], 0, procedureCount(frames: Int(Double(main.analyser.frameCount) / plan.speed), plan: plan)))
                     continue
                 }
-                guard let extra = try? PassRunner(plan: plan, inputRate: rate, outputRate: rate * plan.speed, layout: layout,
-                                                  keepsAudio: false) else { continue }
-                main.audio(from: windowStart) { extra.add($0) }
-                extra.finish()
+                let extra = try PassRunner(inputRate: rate, outputRate: rate * plan.speed, layout: layout, keepsAudio: false)
+                try main.audio(from: windowStart) { try extra.add($0) }
+                try extra.finish()
                 record(searchWindow(extra.analyser, plan: plan, layout: layout, search: search, sampleBase: windowStart, scaled: true))
             }
         }
         var received = 0
         var mono: [Float] = []
+        var failure: (any Error)?
         try blocks { chunk in
-            let frames = chunk.count / channelCount
-            received += frames
+            guard failure == nil else { return }
+            received += chunk.count / channelCount
             mono.removeAll(keepingCapacity: true)
-            if channelCount == 1 {
-                mono.append(contentsOf: chunk)
-            } else {
-                let scale = 1 / Float(channelCount)
-                for f in 0..<frames {
-                    var sum: Float = 0
-                    for c in 0..<channelCount { sum += chunk[f * channelCount + c] }
-                    mono.append(sum * scale)
+            ChannelMixer.remix(chunk, from: channelCount, to: 1, appendingTo: &mono)
+            do {
+                try mono.withUnsafeBufferPointer { try main.add($0) }
+                if main.analyser.frameCount >= windowFrames {
+                    try runWindow()
+                    main.drop(frames: main.analyser.frameCount - overlapFrames)
                 }
-            }
-            mono.withUnsafeBufferPointer { main.add($0) }
-            if main.analyser.frameCount >= windowFrames {
-                runWindow()
-                main.drop(frames: main.analyser.frameCount - overlapFrames)
+            } catch {
+                failure = error
             }
         }
-        main.finish()
+        if let failure { throw failure }
+        try main.finish()
         let duration = Double(received) / sampleRate
         guard duration >= inputLayout.blockSeconds else {
             throw WatermarkError.audioTooShort(seconds: duration, minimumSeconds: inputLayout.minimumDetectableSeconds)
         }
-        if main.analyser.firstFrame == 0 || main.analyser.frameCount > overlapFrames { runWindow() }
+        if main.analyser.firstFrame == 0 || main.analyser.frameCount > overlapFrames { try runWindow() }
         return SearchResult(detections: detections(accepted, bound: bound, duration: duration, rate: rate, layout: layout),
                             alignmentsSearched: candidates)
     }
@@ -212,7 +208,7 @@ public struct WatermarkDetector: Sendable {
                               search: AlignmentSearch, sampleBase: Int, scaled: Bool)
         -> (accepted: [AlignmentSearch.Candidate], candidates: Int, bound: Double) {
         let bound = procedureCount(frames: analyser.frameCount, plan: plan)
-        let grid = TileGrid(powers: analyser.powers[0], layout: layout)
+        let grid = TileGrid(powers: analyser.powers, layout: layout)
         let partials = search.syncPartials(grid)
         var accepted: [AlignmentSearch.Candidate] = []
         var candidates = 0
@@ -323,7 +319,6 @@ public struct DetectionPass: Sendable, Hashable {
 /// Mono audio of one pass, resampled to the analysis rate × speed and analysed into band powers;
 /// optionally keeps the resampled audio of the current window for the other passes.
 final class PassRunner {
-    let plan: DetectionPass
     let resampler: Resampler?
     let analyser: StreamingBandPowers
     private let keepsAudio: Bool
@@ -332,29 +327,28 @@ final class PassRunner {
     private var kept: [Float] = []
     private var audioBase = 0
 
-    init(plan: DetectionPass, inputRate: Double, outputRate: Double, layout: WatermarkLayout, keepsAudio: Bool) throws {
-        self.plan = plan
+    init(inputRate: Double, outputRate: Double, layout: WatermarkLayout, keepsAudio: Bool) throws(DSPError) {
         self.keepsAudio = keepsAudio
         resampler = abs(outputRate - inputRate) < 1e-6 ? nil : try Resampler(inputRate: inputRate, outputRate: outputRate, channelCount: 1)
-        analyser = StreamingBandPowers(layout: layout, channelCount: 1)
+        analyser = StreamingBandPowers(layout: layout)
     }
 
-    func add(_ mono: UnsafeBufferPointer<Float>) {
+    func add(_ mono: UnsafeBufferPointer<Float>) throws(DSPError) {
         guard let resampler else {
             if keepsAudio { kept.append(contentsOf: mono) }
             analyser.add(mono)
             return
         }
         scratch.removeAll(keepingCapacity: true)
-        try? resampler.process(mono, appendingTo: &scratch)
+        try resampler.process(mono, appendingTo: &scratch)
         if keepsAudio { kept.append(contentsOf: scratch) }
         scratch.withUnsafeBufferPointer { analyser.add($0) }
     }
 
-    func finish() {
+    func finish() throws(DSPError) {
         if let resampler {
             scratch.removeAll(keepingCapacity: true)
-            try? resampler.flush(appendingTo: &scratch)
+            try resampler.flush(appendingTo: &scratch)
             if keepsAudio { kept.append(contentsOf: scratch) }
             scratch.withUnsafeBufferPointer { analyser.add($0) }
         }
@@ -362,14 +356,14 @@ final class PassRunner {
     }
 
     /// Feeds the kept audio from sample `start` on to `body` in blocks.
-    func audio(from start: Int, _ body: (UnsafeBufferPointer<Float>) -> Void) {
+    func audio(from start: Int, _ body: (UnsafeBufferPointer<Float>) throws -> Void) rethrows {
         let first = max(0, start - audioBase)
         guard first < kept.count else { return }
-        kept.withUnsafeBufferPointer { all in
+        try kept.withUnsafeBufferPointer { all in
             var i = first
             while i < all.count {
                 let end = min(all.count, i + 65_536)
-                body(UnsafeBufferPointer(rebasing: all[i..<end]))
+                try body(UnsafeBufferPointer(rebasing: all[i..<end]))
                 i = end
             }
         }

@@ -65,7 +65,6 @@ public final class WatermarkEmbeddingStream {
     // Scratch, allocated once.
     private let frame: UnsafeMutableBufferPointer<Float>
     private let synthesis: UnsafeMutableBufferPointer<Float>
-    private let fftSize: Int
     private let spectrum: UnsafeMutableBufferPointer<Float>
     /// Spectra of the group's frames: each channel's, then (for several channels) their mean, the
     /// mono mix whose band energies carry the mark (the same mix the detector analyses).
@@ -100,16 +99,14 @@ public final class WatermarkEmbeddingStream {
         frameLength = layout.frameLength
         // A group's frames span (groupFrames + 1) hops from its first sample.
         latencyFrames = (WatermarkLayout.tilesPerGroup * layout.framesPerTile + 1) * layout.hop
-        fftSize = layout.fftSize
-        fft = RealFFT(size: layout.fftSize)
+        fft = RealFFT(size: layout.frameLength)
         window = WindowKind.sqrtHann.values(length: layout.frameLength)
-        frame = RealFFT.allocate(layout.fftSize)
-        for k in 0..<layout.fftSize { frame[k] = 0 }  // the zero padding stays zero
-        synthesis = RealFFT.allocate(layout.fftSize)
-        spectrum = RealFFT.allocate(layout.fftSize + 2)
+        frame = RealFFT.allocate(frameLength)
+        synthesis = RealFFT.allocate(frameLength)
+        spectrum = RealFFT.allocate(frameLength + 2)
         let framesPerGroup = WatermarkLayout.tilesPerGroup * layout.framesPerTile
         mixSlot = channelCount == 1 ? 0 : channelCount
-        spectra = RealFFT.allocate((mixSlot + 1) * framesPerGroup * (layout.fftSize + 2))
+        spectra = RealFFT.allocate((mixSlot + 1) * framesPerGroup * (frameLength + 2))
         input = Array(repeating: [], count: channelCount)
         delta = Array(repeating: [], count: channelCount)
         span = [Float](repeating: 0, count: (framesPerGroup + 1) * layout.hop)
@@ -213,10 +210,10 @@ public final class WatermarkEmbeddingStream {
         let groupBits = map.bitsInGroup[blockGroup]
         guard !groupBits.isEmpty else { return }
         let firstTile = blockGroup * WatermarkLayout.tilesPerGroup
-        let binLimit = fftSize / 2 + 1
+        let binLimit = frameLength / 2 + 1
 
         // Pass 1: analyse the original frames (band energies of the mono mix), quantise each bit.
-        let stride = fftSize + 2
+        let stride = frameLength + 2
         for c in 0..<channelCount {
             for f in 0..<groupFrames {
                 input[c].withUnsafeBufferPointer { src in
@@ -332,21 +329,21 @@ public final class WatermarkEmbeddingStream {
     private func synthesise(slot c: Int, frame f: Int, into out: UnsafeMutablePointer<Float>) {
         let bands = layout.bandCount
         let tile = f / layout.framesPerTile
-        let x = spectra.baseAddress! + (c * groupFrames + f) * (fftSize + 2)
+        let x = spectra.baseAddress! + (c * groupFrames + f) * (frameLength + 2)
         var changed = false
-        for i in 0..<(fftSize + 2) { spectrum[i] = 0 }
+        for i in 0..<(frameLength + 2) { spectrum[i] = 0 }
         for b in 0..<bands {
             let g = gains[tile * bands + b] - 1
             guard g != 0 else { continue }
             changed = true
-            for k in layout.bandEdges[b]..<min(layout.bandEdges[b + 1], fftSize / 2 + 1) {
+            for k in layout.bandEdges[b]..<min(layout.bandEdges[b + 1], frameLength / 2 + 1) {
                 spectrum[2 * k] = x[2 * k] * g
                 spectrum[2 * k + 1] = x[2 * k + 1] * g
             }
         }
         guard changed else { return }
         fft.inverseUnnormalized(destroying: spectrum.baseAddress!, synthesis.baseAddress!)
-        let scale = 1 / Float(fftSize)
+        let scale = 1 / Float(frameLength)
         for k in 0..<frameLength { out[k] += synthesis[k] * window[k] * scale }
     }
 }

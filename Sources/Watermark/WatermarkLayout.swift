@@ -13,11 +13,6 @@ public struct WatermarkLayout: Sendable, Hashable {
     public let sampleRate: Double
     /// Samples per analysis frame (even; 32 ms).
     public let frameLength: Int
-    /// FFT size: `frameLength`, so the bins are 31.25 Hz (±0.06 %) at every rate and a band covers
-    /// the same hertz wherever the audio was resampled to. (Zero-padding 44.1 kHz's 1412-sample
-    /// frames to a fast 1440-point FFT made bins 2 % narrower and cost 100 bit errors after
-    /// resampling to 48 or 8 kHz; see docs/watermark-notes.md.)
-    public let fftSize: Int
     /// Samples between frames (`frameLength / 2`).
     public var hop: Int { frameLength / 2 }
     /// Frames per tile.
@@ -54,10 +49,12 @@ public struct WatermarkLayout: Sendable, Hashable {
         // 32 ms frames (an even number of samples), bands from 150 Hz to 3.6 kHz.
         let n = 2 * Int((0.016 * sampleRate).rounded())
         frameLength = n
-        fftSize = n
         framesPerTile = 2
         bandCount = 24
-        bandEdges = Self.bandEdges(bandCount: bandCount, binHz: sampleRate / Double(fftSize), frequencyScale: 1)
+        // Bins are 31.25 Hz (±0.06 %) at every rate, so a band covers the same hertz wherever the
+        // audio was resampled to. (Zero-padding 44.1 kHz's 1412-sample frames to a fast 1440-point
+        // FFT made bins 2 % narrower and cost 100 bit errors after resampling; docs/watermark-notes.md.)
+        bandEdges = Self.bandEdges(bandCount: bandCount, binHz: sampleRate / Double(n))
         cellsPerBit = 6
         syncBits = 64
         self.payloadSize = payloadSize
@@ -72,17 +69,12 @@ public struct WatermarkLayout: Sendable, Hashable {
     public var bitsPerGroup: Int { bandCount / (cellsPerBit / 2) }
     /// Groups per block.
     public var groupsPerBlock: Int { tilesPerBlock / Self.tilesPerGroup }
-    /// Band edges in FFT bins with every edge frequency multiplied by `frequencyScale` (the bands a
-    /// detector reads after a pitch or speed change of that factor).
-    public func bandEdges(frequencyScale: Double) -> [Int] {
-        Self.bandEdges(bandCount: bandCount, binHz: sampleRate / Double(fftSize), frequencyScale: frequencyScale)
-    }
-
-    static func bandEdges(bandCount: Int, binHz: Double, frequencyScale: Double) -> [Int] {
+    /// Log-spaced band edges from `lowestFrequency` to `highestFrequency` in bins of `binHz`, each band ≥ 1 bin.
+    static func bandEdges(bandCount: Int, binHz: Double) -> [Int] {
         var edges: [Int] = []
         for i in 0...bandCount {
             let f = lowestFrequency * Double.pow(highestFrequency / lowestFrequency, Double(i) / Double(bandCount))
-            edges.append(Int((f * frequencyScale / binHz).rounded()))
+            edges.append(Int((f / binHz).rounded()))
         }
         // Every band at least one bin wide.
         for i in 1...bandCount where edges[i] <= edges[i - 1] { edges[i] = edges[i - 1] + 1 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VoiceGuardTestSupport
 
 /// Bad inputs and misuse: the specific message and the sysexits-style status.
 @Suite("voiceguard errors and exit codes", .serialized)
@@ -116,7 +117,7 @@ struct WatermarkCLITests {
     @Test("gen-key, embed through pipes, detect with --expect and --json; exit codes")
     func endToEnd() throws {
         let dir = Scratch()
-        let key = dir.file("k.key"), sample = repositoryRoot() + "/Corpora/fixtures/speech/en-us-allison-conf-onlyperson.wav"
+        let key = dir.file("k.key"), sample = repositoryRoot + "/Corpora/fixtures/speech/en-us-allison-conf-onlyperson.wav"
         #expect(try CLI.run(["watermark", "gen-key", key]).status == 0)
         let again = try CLI.run(["watermark", "gen-key", key])
         #expect(again.status == 73 && again.stderr.contains("k.key"))
@@ -136,7 +137,7 @@ struct WatermarkCLITests {
     @Test("bad keys, bad hex and too-short audio get specific errors")
     func errors() throws {
         let dir = Scratch()
-        let sample = repositoryRoot() + "/Corpora/fixtures/speech/en-us-allison-conf-onlyperson.wav"
+        let sample = repositoryRoot + "/Corpora/fixtures/speech/en-us-allison-conf-onlyperson.wav"
         let missing = try CLI.run(["watermark", "embed", sample, dir.file("o.wav"), "--key", dir.file("none"), "--payload", "00"])
         #expect(missing.status == 66 && missing.stderr.contains("gen-key"))
         let key = dir.file("k.key")
@@ -149,6 +150,3 @@ struct WatermarkCLITests {
     }
 }
 
-func repositoryRoot() -> String {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-}

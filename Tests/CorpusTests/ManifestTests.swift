@@ -1,9 +1,9 @@
 import Foundation
 import Testing
+import VoiceGuardTestSupport
 @testable import Manifests
 
 /// The repository root, found from this file's path.
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 let fixtures = repositoryRoot + "/Corpora/fixtures"
 
 func temporaryFile(_ name: String, _ contents: String) throws -> String {

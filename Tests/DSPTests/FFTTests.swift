@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VoiceGuardTestSupport
 @testable import DSP
 
 /// Naive O(n²) DFT in double precision, the independent reference for the FFT.
@@ -22,19 +23,6 @@ func naiveDFT(_ x: [Float]) -> [Double] {
 func testSignal(_ n: Int, seed: UInt64) -> [Float] {
     var rng = SplitMix64(seed: seed)
     return (0..<n).map { _ in Float.random(in: -1...1, using: &rng) }
-}
-
-/// Deterministic generator so test signals are the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 @Suite("Real FFT")

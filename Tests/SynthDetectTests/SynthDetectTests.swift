@@ -3,9 +3,8 @@ import AudioIO
 import Evaluation
 import Foundation
 import Testing
+import VoiceGuardTestSupport
 @testable import SynthDetect
-
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
 func fixture(_ name: String) throws -> AudioBuffer {
     try AudioFileReader.read(path: repositoryRoot + "/Corpora/fixtures/speech/wide/" + name)
@@ -44,7 +43,7 @@ struct SynthDetectTests {
 
     @Test("logistic regression separates shifted Gaussians; calibration is monotone and gives LLRs")
     func classifierAndCalibration() throws {
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         var x: [[Float]] = [], y: [Bool] = []
         for i in 0..<400 {
             let target = i % 2 == 0
@@ -119,24 +118,6 @@ struct SynthDetectTests {
     }
 }
 
-/// Deterministic test randomness.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func gaussian() -> Double {
-        let u = max(uniform(), 1e-12), v = uniform()
-        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-    }
-}
-
 @Suite("Pitch tracker and shipped model")
 struct PitchAndModelTests {
     @Test("F0 of harmonic tones within 1 %, noise unvoiced")
@@ -153,7 +134,7 @@ struct PitchAndModelTests {
             let worst = voiced.map { abs(Double($0.f0) - f0) / f0 }.max() ?? 1
             #expect(worst < 0.01, "F0 \(f0): worst relative error \(worst)")
         }
-        var rng = SplitMix(seed: 3)
+        var rng = SplitMix64(seed: 3)
         let noise = (0..<8_000).map { _ in Float(rng.gaussian()) }
         let voicedNoise = tracker.track(noise, frames: Array(10..<90)).filter { $0.f0 > 0 }.count
         #expect(voicedNoise < 8, "white noise voiced in \(voicedNoise) of 80 frames")
@@ -179,7 +160,7 @@ struct PitchAndModelTests {
 struct GMMTests {
     @Test("EM recovers two separated clusters; the pair scores the right class higher; models round-trip")
     func mixture() throws {
-        var rng = SplitMix(seed: 11)
+        var rng = SplitMix64(seed: 11)
         func frames(_ centre: Float, count: Int) -> [Float] {
             (0..<count).flatMap { i -> [Float] in
                 let c: Float = i % 2 == 0 ? centre : -centre

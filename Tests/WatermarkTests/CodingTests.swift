@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VoiceGuardTestSupport
 @testable import Watermark
 import AudioCore
 
@@ -32,7 +33,7 @@ struct CodingTests {
 
     @Test("the convolutional code corrects noisy soft values and rejects garbage")
     func viterbi() {
-        var rng = SeededGenerator(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let payload = (0..<128).map { _ in UInt8.random(in: 0...1, using: &rng) }
         let coded = ChannelCode.encode(payload)
         #expect(coded.count == ChannelCode.codedLength(payloadBits: 128))
@@ -82,15 +83,3 @@ struct CodingTests {
     }
 }
 
-/// A deterministic generator for reproducible tests.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -3,9 +3,8 @@ import AudioIO
 import DSP
 import Foundation
 import Testing
+import VoiceGuardTestSupport
 @testable import Watermark
-
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
 /// Real speech: the 24 speech fixture clips (16 kHz) joined, about 45 s.
 func fixtureSpeech() throws -> AudioBuffer {
@@ -92,7 +91,7 @@ struct EmbedDetectTests {
         let audio = try fixtureSpeech()
         let marked = try SpreadSpectrumEmbedder(key: Self.key, payload: Self.payload).embed(audio)
         let detector = WatermarkDetector(key: Self.key)
-        var rng = SeededGenerator(seed: 3)
+        var rng = SplitMix64(seed: 3)
         let level = (marked.samples.reduce(0.0) { $0 + Double($1 * $1) } / Double(marked.samples.count)).squareRoot()
         let noisy = marked.samples.map { $0 + Float(level * 0.0316) * Float.random(in: -1.732...1.732, using: &rng) }
         let cases: [(String, AudioBuffer)] = [
