@@ -50,17 +50,19 @@ struct PitchTracker: Sendable {
         var out: [(f0: Float, strength: Float)] = []
         out.reserveCapacity(frames.count)
         var normalised = [Float](repeating: 0, count: maximumLag + 2)  // scratch for every frame
+        let samples = x.count
+        x.withUnsafeBufferPointer { xp in
+        window.withUnsafeBufferPointer { w in
         for f in frames {
             let centre = f * hop + hop
             let start = centre - length / 2
+            // Samples inside the signal: [lo, hi) of the frame; the rest count as zero.
+            let lo = max(0, -start), hi = max(lo, min(length, samples - start))
             var mean: Float = 0
-            for i in 0..<length { let k = start + i; mean += (k >= 0 && k < x.count) ? x[k] : 0 }
+            for i in lo..<hi { mean += xp[start + i] }
             mean /= Float(length)
-            for i in 0..<n { input[i] = 0 }
-            for i in 0..<length {
-                let k = start + i
-                input[i] = ((k >= 0 && k < x.count) ? x[k] - mean : 0) * window[i]
-            }
+            input.baseAddress!.update(repeating: 0, count: n)
+            for i in 0..<length { input[i] = (i >= lo && i < hi ? xp[start + i] - mean : 0) * w[i] }
             fft.forward(input.baseAddress!, spectrum.baseAddress!)
             for k in 0...(n / 2) {
                 let re = spectrum[2 * k], im = spectrum[2 * k + 1]
@@ -93,6 +95,8 @@ struct PitchTracker: Sendable {
             }
             let strength = min(1, max(0, bestValue))
             out.append((strength >= Self.voicingThreshold ? Float(sampleRate) / lag : 0, strength))
+        }
+        }
         }
         return out
     }

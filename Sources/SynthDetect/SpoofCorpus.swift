@@ -61,7 +61,9 @@ public struct SpoofCorpus: Sendable {
 public enum SpoofTrainer {
     /// Trains the logistic-regression back end on `train` and fits the calibration on `calibration`
     /// (or on `train` when that is empty).
+    /// - Parameter features: the configuration the items' vectors were computed with.
     public static func train(train: [SpoofCorpus.Item], calibration: [SpoofCorpus.Item], l2: Double = 5e-3,
+                             features: SpoofFeatureExtractor.Configuration = .standard,
                              info: SynthDetectModel.TrainingInfo) throws(SynthDetectError) -> SynthDetectModel {
         let trainSet = train.compactMap { item in item.features.flatMap { f in item.isBonafide.map { (f, $0) } } }
         let classifier = try LogisticRegression.train(features: trainSet.map(\.0), labels: trainSet.map(\.1), l2: l2)
@@ -73,7 +75,10 @@ public enum SpoofTrainer {
         info.trainSpoof = trainSet.count - info.trainBonafide
         info.calibrationBonafide = calibrationSet.filter(\.1).count
         info.calibrationSpoof = calibrationSet.count - info.calibrationBonafide
-        return SynthDetectModel(features: .standard, classifier: classifier, calibration: calibrationMap, training: info)
+        guard trainSet.allSatisfy({ $0.0.count == features.dimension }) else {
+            throw .badTrainingData(detail: "feature vectors do not have the \(features.dimension) values of \"\(features.name)\"")
+        }
+        return SynthDetectModel(features: features, classifier: classifier, calibration: calibrationMap, training: info)
     }
 }
 

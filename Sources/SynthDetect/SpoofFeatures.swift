@@ -6,24 +6,17 @@ import Foundation
 /// segment) of statistics over its speech frames, computed at 8 kHz so that telephone-band and
 /// wideband audio are treated alike and bandwidth is not a cue.
 ///
-/// Blocks (all level-invariant, and computed on speech frames only, so leading/trailing silence
-/// and loudness carry no information):
-/// - **Cepstral dynamics** (40): standard deviation of the Δ and ΔΔ coefficients of the ASVspoof
-///   2019 LFCC front end at 8 kHz (20 linear filters 0–4 kHz, c0…c19).
-/// - **Modulation** (8): per 4 sub-bands (100–600, 600–1300, 1300–2300, 2300–3700 Hz), the
-///   standard deviation of the frame-to-frame change of the band's log energy and the lag-1
-///   autocorrelation of its log-energy trajectory.
-/// - **Micro-prosody** (8): voiced fraction, mean and spread of the voicing strength (normalised
-///   autocorrelation, a harmonics-to-noise measure), F0 spread in semitones, mean and spread of
-///   frame-to-frame F0 steps, mean F0 curvature, and the share of F0 jumps over a semitone.
-///
-/// Static cepstral means, the long-term spectrum, spectral flatness and Δ kurtosis were measured
-/// and left out: they describe the speaker and channel more than the synthesizer, and cost
-/// 5–20 EER points on unseen speakers and engines (docs/synthdetect-notes.md).
+/// The vector is the concatenation of the configuration's `SpoofFeatureBlock`s (LFCC dynamics,
+/// modulation, micro-prosody, voice quality, CQCC, modified group delay, sub-band cepstra, long-term
+/// spectrum). Every block is level-invariant and computed on speech frames only, so leading/trailing
+/// silence and loudness carry no information. The shipped set (`Configuration.standard`) is LFCC
+/// dynamics + modulation + micro-prosody, chosen by the feature study in docs/synthdetect-notes.md:
+/// static cepstral means and the long-term spectrum describe the speaker and channel more than the
+/// synthesizer and cost EER points on unseen speakers and engines.
 public struct SpoofFeatureExtractor: Sendable {
     /// What the features are; stored in models so a model is only used with the features it was trained on.
     public struct Configuration: Sendable, Hashable, Codable {
-        /// Feature-set name and version.
+        /// Feature-set name and version: the block names joined by "+", then "/2".
         public var name: String
         /// Analysis rate, hertz.
         public var sampleRate: Double
@@ -34,13 +27,40 @@ public struct SpoofFeatureExtractor: Sendable {
         /// Vector length.
         public var dimension: Int
 
+        /// Feature-set version appended to the name.
+        public static let version = "/2"
+
+        /// A configuration of `blocks` (in that order) at 8 kHz.
+        public init(blocks: [SpoofFeatureBlock]) {
+            name = blocks.map(\.rawValue).joined(separator: "+") + Self.version
+            sampleRate = 8_000
+            speechRangeDB = 35
+            speechFloorDBFS = -100
+            dimension = blocks.reduce(0) { $0 + $1.dimension }
+        }
+
+        /// The blocks named by `name`, or nil when the name is not one this build computes.
+        public var blocks: [SpoofFeatureBlock]? {
+            guard name.hasSuffix(Self.version) else { return nil }
+            let list = name.dropLast(Self.version.count).split(separator: "+").map { SpoofFeatureBlock(rawValue: String($0)) }
+            guard !list.isEmpty, !list.contains(nil) else { return nil }
+            return list.compactMap { $0 }
+        }
+
+        /// Whether this build computes exactly this configuration (a model's features are checked with it).
+        public var isSupported: Bool {
+            guard let blocks else { return false }
+            return Configuration(blocks: blocks) == self
+        }
+
         /// The configuration VoiceGuard ships.
-        public static let standard = Configuration(name: "lfcc-dynamics+modulation+prosody/2", sampleRate: 8_000,
-                                                   speechRangeDB: 35, speechFloorDBFS: -100, dimension: 56)
+        public static let standard = Configuration(blocks: [.lfccDynamics, .modulation, .prosody, .voiceQuality])
     }
 
     /// The configuration.
     public let configuration: Configuration
+    /// Its blocks, in order.
+    public let blocks: [SpoofFeatureBlock]
     /// Shortest speech (seconds of speech frames) a vector is computed from.
     public static let minimumSpeechSeconds = 0.3
 
@@ -48,10 +68,15 @@ public struct SpoofFeatureExtractor: Sendable {
     private let stft: STFT
     private let modulationBands: [Range<Int>]
     private let pitch: PitchTracker
+    private let constantQ: ConstantQCepstralExtractor?
+    private let groupDelay: ModifiedGroupDelayExtractor?
 
     /// Creates the extractor.
+    /// - Precondition: `configuration.isSupported` (models are validated on load).
     public init(_ configuration: Configuration = .standard) {
+        precondition(configuration.isSupported, "unsupported feature configuration \(configuration.name)")
         self.configuration = configuration
+        blocks = configuration.blocks ?? []
         let rate = configuration.sampleRate
         cepstra = try! CepstralExtractor(.asvspoof2019LFCC(sampleRate: rate))
         let framing = CepstralConfiguration.asvspoof2019LFCC(sampleRate: rate).framing
@@ -61,6 +86,10 @@ public struct SpoofFeatureExtractor: Sendable {
         func bins(_ lo: Double, _ hi: Double) -> Range<Int> { Int((lo / binHz).rounded())..<max(Int((lo / binHz).rounded()) + 1, Int((hi / binHz).rounded())) }
         modulationBands = [bins(100, 600), bins(600, 1300), bins(1300, 2300), bins(2300, 3700)]
         pitch = PitchTracker(sampleRate: rate, hop: framing.hop)
+        // CQT frames are centred on the LFCC frames' centres so frame f means the same time in every block.
+        constantQ = blocks.contains(where: { $0 == .cqccDynamics || $0 == .cqccStatics })
+            ? try! ConstantQCepstralExtractor(.speech(sampleRate: rate, centreOffset: framing.frameLength / 2)) : nil
+        groupDelay = blocks.contains(.groupDelay) ? try! ModifiedGroupDelayExtractor(.speech(sampleRate: rate)) : nil
     }
 
     /// Mono samples of `audio` at the analysis rate (channels mixed, resampled with soxr when needed).
@@ -115,22 +144,44 @@ public struct SpoofFeatureExtractor: Sendable {
         var lfcc: FeatureMatrix
         var energyDB: [Float]
         var modulationLog: [Float]  // frames × 4
+        var bandLog: [Float]        // frames × 32 linear bands of 125 Hz
+        var cqcc: FeatureMatrix?
+        var groupDelay: FeatureMatrix?
         var signal: [Float]
     }
 
+    /// Linear bands of the sub-band and long-term-spectrum blocks.
+    static let linearBandCount = 32
+
     func analyse(_ signal: [Float]) -> FrameAnalysis {
         let lfcc = (try? cepstra.extract(signal)) ?? FeatureMatrix(frameCount: 0, dimension: 60, values: [])
-        let frames = min(lfcc.frameCount, stft.frameCount(length: signal.count))
-        var energy = [Float](repeating: -200, count: frames)
-        var modulation = [Float](repeating: 0, count: frames * 4)
+        let gd = groupDelay.flatMap { try? $0.extract(signal) }
         let frameLength = stft.configuration.frameLength, hop = stft.configuration.hop
+        var energy = [Float](repeating: -200, count: min(lfcc.frameCount, stft.frameCount(length: signal.count)))
         signal.withUnsafeBufferPointer { x in
-            for f in 0..<frames {
+            for f in energy.indices {
                 var e: Float = 0
                 let start = f * hop
                 for k in start..<min(x.count, start + frameLength) { e += x[k] * x[k] }
                 energy[f] = 10 * Foundation.log10(max(e / Float(frameLength), 1e-20))
             }
+        }
+        // CQCC keeps an absolute log floor, so its input is first brought to a fixed speech level
+        // (95th-percentile frame at −20 dBFS): the block is then level-invariant like the others.
+        let cqcc = constantQ.flatMap { extractor -> FeatureMatrix? in
+            let gain = referenceLevel(energy[...]).map { Foundation.pow(10, (-20 - $0) / 20) } ?? 1
+            return try? extractor.extract(gain == 1 ? signal : signal.map { $0 * gain })
+        }
+        var frames = energy.count
+        if let cqcc { frames = min(frames, cqcc.frameCount) }
+        if let gd { frames = min(frames, gd.frameCount) }
+        energy.removeLast(energy.count - frames)
+        var modulation = [Float](repeating: 0, count: frames * 4)
+        let bandCount = Self.linearBandCount
+        let needsBands = blocks.contains(.longTermSpectrum) || blocks.contains(.subbandCepstra)
+        var bandLog = [Float](repeating: 0, count: needsBands ? frames * bandCount : 0)
+        let binsPerBand = (stft.configuration.fftSize / 2) / bandCount
+        signal.withUnsafeBufferPointer { x in
             stft.forEachFrame(of: x) { f, spectrum in
                 guard f < frames else { return }
                 func power(_ k: Int) -> Float { spectrum[2 * k] * spectrum[2 * k] + spectrum[2 * k + 1] * spectrum[2 * k + 1] + 1e-12 }
@@ -139,21 +190,32 @@ public struct SpoofFeatureExtractor: Sendable {
                     for k in range { s += power(k) }
                     modulation[f * 4 + b] = Foundation.log(s)
                 }
+                for b in 0..<(needsBands ? bandCount : 0) {
+                    var s: Float = 0
+                    for k in (b * binsPerBand)..<((b + 1) * binsPerBand) { s += power(k) }
+                    bandLog[f * bandCount + b] = Foundation.log(s)
+                }
             }
         }
-        return FrameAnalysis(frameCount: frames, lfcc: lfcc, energyDB: energy, modulationLog: modulation, signal: signal)
+        return FrameAnalysis(frameCount: frames, lfcc: lfcc, energyDB: energy, modulationLog: modulation, bandLog: bandLog,
+                             cqcc: cqcc, groupDelay: gd, signal: signal)
     }
 
     /// Speech frames of `frames`: above the floor and within `speechRangeDB` of the 95th-percentile
     /// energy of the frames above the floor.
     func speechFrames(_ a: FrameAnalysis, frames: Range<Int>) -> [Int] {
-        let floor = Float(configuration.speechFloorDBFS)
-        // The reference is taken over frames above the floor, so added silence does not move it.
-        let sorted = a.energyDB[frames].filter { $0 >= floor }.sorted()
-        guard !sorted.isEmpty else { return [] }
-        let reference = sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.95))]
-        let threshold = max(floor, reference - Float(configuration.speechRangeDB))
+        guard let reference = referenceLevel(a.energyDB[frames]) else { return [] }
+        let threshold = max(Float(configuration.speechFloorDBFS), reference - Float(configuration.speechRangeDB))
         return frames.filter { a.energyDB[$0] >= threshold }
+    }
+
+    /// The 95th-percentile energy (dB) of the frames above the floor; taken over those frames only, so
+    /// added silence does not move it. Nil when no frame is above the floor.
+    func referenceLevel(_ energyDB: ArraySlice<Float>) -> Float? {
+        let floor = Float(configuration.speechFloorDBFS)
+        let sorted = energyDB.filter { $0 >= floor }.sorted()
+        guard !sorted.isEmpty else { return nil }
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.95))]
     }
 
     func vector(_ a: FrameAnalysis, frames: Range<Int>) throws(SynthDetectError) -> [Float] {
@@ -165,69 +227,31 @@ public struct SpoofFeatureExtractor: Sendable {
         }
         var out: [Float] = []
         out.reserveCapacity(configuration.dimension)
-        let n = Float(speech.count)
-        // Cepstral dynamics: spread of Δ and ΔΔ.
-        for d in 20..<min(60, a.lfcc.dimension) {
-            var mean: Float = 0
-            for f in speech { mean += a.lfcc[f, d] }
-            mean /= n
-            var variance: Float = 0
-            for f in speech { let v = a.lfcc[f, d] - mean; variance += v * v }
-            out.append((variance / n).squareRoot())
+        var tracked: [(f0: Float, strength: Float)]?
+        func pitchTrack() -> [(f0: Float, strength: Float)] {
+            if let tracked { return tracked }
+            let t = pitch.track(a.signal, frames: speech)
+            tracked = t
+            return t
         }
-        // Modulation: change and smoothness of each sub-band's log energy over consecutive speech frames.
-        for b in 0..<4 {
-            var diffs: [Float] = []
-            var values: [Float] = []
-            for (i, f) in speech.enumerated() {
-                values.append(a.modulationLog[f * 4 + b])
-                if i > 0, speech[i - 1] == f - 1 { diffs.append(a.modulationLog[f * 4 + b] - a.modulationLog[(f - 1) * 4 + b]) }
+        for block in blocks {
+            let before = out.count
+            switch block {
+            case .lfccDynamics: out += Self.spread(a.lfcc, columns: 20..<60, frames: speech)
+            case .modulation: out += Self.modulationStatistics(a.modulationLog, frames: speech)
+            case .prosody: out += Self.prosodyStatistics(pitchTrack(), frames: speech)
+            case .voiceQuality:
+                out += VoiceQuality.measure(a.signal, frames: speech, tracked: pitchTrack(), hop: stft.configuration.hop,
+                                            sampleRate: configuration.sampleRate)
+            case .cqccDynamics: out += Self.spread(a.cqcc!, columns: 19..<57, frames: speech)
+            case .cqccStatics: out += Self.meanAndSpread(a.cqcc!, columns: 0..<19, frames: speech)
+            case .groupDelay: out += Self.meanAndSpread(a.groupDelay!, columns: 0..<20, frames: speech)
+            case .subbandCepstra: out += Self.subbandCepstra(a.bandLog, frames: speech)
+            case .longTermSpectrum: out += Self.longTermSpectrum(a.bandLog, frames: speech)
             }
-            out.append(Self.standardDeviation(diffs))
-            out.append(Self.lagOneCorrelation(values))
+            precondition(out.count - before == block.dimension, "block \(block.rawValue) gave \(out.count - before) values")
         }
-        // Micro-prosody: voicing and the F0 contour's smoothness over consecutive voiced frames.
-        let tracked = pitch.track(a.signal, frames: speech)
-        let voiced = tracked.filter { $0.f0 > 0 }
-        out.append(Float(voiced.count) / n)
-        let strengths = voiced.map(\.strength)
-        out.append(strengths.isEmpty ? 0 : strengths.reduce(0, +) / Float(strengths.count))
-        out.append(Self.standardDeviation(strengths))
-        let semitones = voiced.map { 12 * Foundation.log2($0.f0 / 100) }
-        out.append(Self.standardDeviation(semitones))
-        var steps: [Float] = [], curvature: [Float] = [], jumps = 0
-        for i in 1..<max(1, speech.count) where speech[i] == speech[i - 1] + 1 && tracked[i].f0 > 0 && tracked[i - 1].f0 > 0 {
-            let step = 12 * Foundation.log2(tracked[i].f0 / tracked[i - 1].f0)
-            if abs(step) > 1 { jumps += 1; continue }
-            steps.append(step)
-            if i >= 2, speech[i - 2] == speech[i] - 2, tracked[i - 2].f0 > 0 {
-                let previous = 12 * Foundation.log2(tracked[i - 1].f0 / tracked[i - 2].f0)
-                if abs(previous) <= 1 { curvature.append(abs(step - previous)) }
-            }
-        }
-        out.append(steps.isEmpty ? 0 : steps.map(abs).reduce(0, +) / Float(steps.count))
-        out.append(Self.standardDeviation(steps))
-        out.append(curvature.isEmpty ? 0 : curvature.reduce(0, +) / Float(curvature.count))
-        out.append(Float(jumps) / Float(max(1, steps.count + jumps)))
-        precondition(out.count == configuration.dimension, "feature dimension \(out.count)")
         return out.map { $0.isFinite ? $0 : 0 }
-    }
-
-    static func standardDeviation(_ x: [Float]) -> Float {
-        guard x.count > 1 else { return 0 }
-        let m = x.reduce(0, +) / Float(x.count)
-        return (x.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Float(x.count)).squareRoot()
-    }
-
-    static func lagOneCorrelation(_ x: [Float]) -> Float {
-        guard x.count > 2 else { return 0 }
-        let m = x.reduce(0, +) / Float(x.count)
-        var num: Float = 0, den: Float = 0
-        for i in x.indices {
-            den += (x[i] - m) * (x[i] - m)
-            if i > 0 { num += (x[i] - m) * (x[i - 1] - m) }
-        }
-        return den > 0 ? num / den : 0
     }
 
     /// Feature vectors of consecutive segments of `seconds` (hop `seconds / 2`) of a recording,

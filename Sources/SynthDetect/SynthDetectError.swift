@@ -12,10 +12,13 @@ public enum SynthDetectError: VoiceGuardError, Equatable {
     case badTrainingData(detail: String)
     /// Audio at a rate or with channels the detector cannot use.
     case unsupportedAudio(detail: String)
+    /// A feature-set description (`--features`) names no valid blocks.
+    case badFeatureSet(detail: String)
 
     public var exitStatus: ExitStatus {
         switch self {
         case .tooShort, .badTrainingData, .unsupportedAudio, .badModel, .modelMismatch: .dataError
+        case .badFeatureSet: .usage
         }
     }
 
@@ -26,6 +29,7 @@ public enum SynthDetectError: VoiceGuardError, Equatable {
         case .modelMismatch: "synthdetect.model-mismatch"
         case .badTrainingData: "synthdetect.bad-training-data"
         case .unsupportedAudio: "synthdetect.unsupported-audio"
+        case .badFeatureSet: "synthdetect.bad-feature-set"
         }
     }
 
@@ -37,6 +41,7 @@ public enum SynthDetectError: VoiceGuardError, Equatable {
         case let .modelMismatch(path, detail): "\(path): model does not match this detector: \(detail)"
         case let .badTrainingData(detail): "unusable training or evaluation data: \(detail)"
         case let .unsupportedAudio(detail): "unsupported audio: \(detail)"
+        case let .badFeatureSet(detail): "bad feature set: \(detail)"
         }
     }
 }

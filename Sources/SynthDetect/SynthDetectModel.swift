@@ -173,8 +173,11 @@ public struct SynthDetectModel: Sendable, Codable {
         default:
             throw .badModel(path: path, detail: "unknown back end \"\(backend)\"; expected logistic-regression or lfcc-gmm")
         }
-        guard features == SpoofFeatureExtractor.Configuration.standard else {
-            throw .modelMismatch(path: path, detail: "trained on features \"\(features.name)\" (\(features.dimension) dims at \(features.sampleRate) Hz); this build computes \"\(SpoofFeatureExtractor.Configuration.standard.name)\"")
+        guard features.isSupported else {
+            throw .modelMismatch(path: path, detail: "trained on features \"\(features.name)\" (\(features.dimension) dims at \(features.sampleRate) Hz); this build computes feature sets of the blocks \(SpoofFeatureBlock.allCases.map(\.rawValue).joined(separator: ", ")) (version \(SpoofFeatureExtractor.Configuration.version)) at 8000 Hz")
+        }
+        if backend == Self.lfccGMM, features != .standard {
+            throw .modelMismatch(path: path, detail: "the lfcc-gmm back end scores LFCC frames and is stored with the standard feature set, not \"\(features.name)\"")
         }
     }
 

@@ -30,6 +30,9 @@ struct TrainCommand: AsyncParsableCommand, AsyncRunnable {
     @Option(name: .long, help: "Ridge penalty of the logistic regression.") var l2 = 5e-3
     @Option(name: .long, help: "Back end: logistic-regression (default) or lfcc-gmm (the ASVspoof-style baseline).") var backend = "logistic-regression"
     @Option(name: .long, help: "lfcc-gmm: Gaussians per mixture.") var components = 64
+    @Option(name: .long, help: ArgumentHelp("logistic-regression: feature blocks, comma-separated, or 'standard' (the shipped set) or 'all'.",
+                                            discussion: "Blocks: \(SpoofFeatureBlock.allCases.map { "\($0.rawValue) (\($0.dimension))" }.joined(separator: ", ")).",
+                                            valueName: "blocks")) var features = "standard"
     @Option(name: [.customShort("j"), .long], help: "Files decoded at once.") var jobs = ProcessInfo.processInfo.activeProcessorCount
     @Flag(name: [.customShort("y"), .long], help: "Replace MODEL if it exists.") var overwrite = false
     @OptionGroup var global: GlobalOptions
@@ -45,6 +48,9 @@ struct TrainCommand: AsyncParsableCommand, AsyncRunnable {
             guard (1...1024).contains(components) else { throw ValidationError("--components \(components): expected 1 to 1024") }
             if !overwrite && FileManager.default.fileExists(atPath: out) { throw AudioFileError.outputExists(path: out) }
             let frames = backend == SynthDetectModel.lfccGMM
+            let featureSet = SpoofFeatureExtractor.Configuration(blocks: try SpoofFeatureBlock.parseList(features))
+            if frames && featureSet != .standard { throw ValidationError("--features: the lfcc-gmm back end scores LFCC frames; leave --features at 'standard'") }
+            let extractor = SpoofFeatureExtractor(featureSet)
             var train: [SpoofCorpus.Item] = [], calibration: [SpoofCorpus.Item] = [], failures: [String] = []
             var hashes: [String] = []
             for path in manifests {
@@ -53,7 +59,7 @@ struct TrainCommand: AsyncParsableCommand, AsyncRunnable {
                 let hasSplit = manifest.columns.contains(splitColumn)
                 if !hasSplit { console.warning("\(path): no '\(splitColumn)' column: every row trains and calibrates") }
                 let (t, c) = (trainSplit, calibrationSplit)
-                let corpus = await SpoofCorpus.extract(manifest, jobs: jobs, frames: frames) { r in !hasSplit || r[splitColumn] == t || r[splitColumn] == c }
+                let corpus = await SpoofCorpus.extract(manifest, extractor: extractor, jobs: jobs, frames: frames) { r in !hasSplit || r[splitColumn] == t || r[splitColumn] == c }
                 failures += corpus.failures.compactMap(\.error)
                 for item in corpus.usable {
                     let split = item.record[splitColumn]
@@ -70,7 +76,7 @@ struct TrainCommand: AsyncParsableCommand, AsyncRunnable {
                 tool: "voiceguard \(VoiceGuardVersion.current)")
             let model = frames
                 ? try SpoofTrainer.trainGMM(train: train, calibration: calibration, components: components, info: info)
-                : try SpoofTrainer.train(train: train, calibration: calibration, l2: l2, info: info)
+                : try SpoofTrainer.train(train: train, calibration: calibration, l2: l2, features: featureSet, info: info)
             let data = try model.encoded()
             do { try data.write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
                 throw AudioFileError.cannotCreate(path: out, reason: error.localizedDescription)

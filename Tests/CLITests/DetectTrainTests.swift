@@ -47,6 +47,16 @@ struct DetectTrainTests {
         #expect((metrics?["eer"] as? Double ?? 1) < 0.2, "training-set EER \(String(describing: metrics?["eer"]))")
         #expect(FileManager.default.fileExists(atPath: dir.file("scores.csv")))
 
+        // Any feature set trains, and the model carries it.
+        let phase = try CLI.run(["train", dir.file("m.csv"), "--out", dir.file("mgd.json"), "--split-column", "fold",
+                                 "--train-split", "all", "--calibration-split", "all", "--features", "mgd,cqcc-dynamics", "-q"])
+        #expect(phase.status == 0, "\(phase.stderr)")
+        let phaseModel = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("mgd.json")))) as? [String: Any]
+        let phaseFeatures = phaseModel?["features"] as? [String: Any]
+        #expect(phaseFeatures?["name"] as? String == "mgd+cqcc-dynamics/2" && phaseFeatures?["dimension"] as? Int == 78)
+        let phaseDetect = try CLI.run(["detect", sample, "--model", dir.file("mgd.json"), "--json"])
+        #expect(phaseDetect.status == 0, "\(phaseDetect.stderr)")
+
         // The built-in default model scores without --model.
         let builtIn = try CLI.run(["detect", sample])
         #expect(builtIn.status == 0 && builtIn.stdout.contains("LLR"), "\(builtIn.stderr)")
@@ -67,5 +77,7 @@ struct DetectTrainTests {
         #expect(none.status == 64, "\(none.stderr)")
         let missing = try CLI.run(["train", dir.file("nope.csv"), "--out", dir.file("m.json")])
         #expect(missing.status == 66 || missing.status == 65, "\(missing.stderr)")
+        let badFeatures = try CLI.run(["train", dir.file("nope.csv"), "--out", dir.file("m.json"), "--features", "lfcc-dynamics,wavelets"])
+        #expect(badFeatures.status == 64 && badFeatures.stderr.contains("unknown feature block \"wavelets\""), "\(badFeatures.stderr)")
     }
 }
