@@ -4,7 +4,7 @@
 // Layers (dependencies point down only):
 //   voiceguard (executable) → VoiceGuardCLI → VoiceGuard (umbrella)
 //   → capability modules (later: Watermark, SynthDetect, Redaction, Audit)
-//   → Corpus (validation, shortcut report) → Manifests, Evaluation
+//   → Corpus (validation, shortcut report) → Manifests, Evaluation, Learning (statistical models)
 //   → DSP (FFTW, soxr) → AudioIO (libsndfile) → AudioCore
 import PackageDescription
 
@@ -73,10 +73,15 @@ let package = Package(
             dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation",
                            .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: swiftSettings),
+        // Statistical models fitted in Swift: logistic regression, calibration, GMMs, LDA.
+        .target(
+            name: "Learning",
+            dependencies: ["AudioCore"],
+            swiftSettings: swiftSettings),
         // Synthetic-speech detection: spectral features, classifier, calibration, models.
         .target(
             name: "SynthDetect",
-            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation"],
+            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Learning"],
             swiftSettings: swiftSettings),
         // Keyed spread-spectrum watermark: embedding, detection, payload coding.
         .target(
@@ -86,7 +91,7 @@ let package = Package(
         // Umbrella: `import VoiceGuard` brings every public module.
         .target(
             name: "VoiceGuard",
-            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Corpus", "Watermark", "SynthDetect"],
+            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Corpus", "Learning", "Watermark", "SynthDetect"],
             swiftSettings: swiftSettings),
         // Command implementations (a library so tests can reach them).
         .target(
@@ -122,7 +127,7 @@ let package = Package(
             name: "WatermarkTests", dependencies: ["VoiceGuardTestSupport", "Watermark", "AudioIO", "DSP"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "SynthDetectTests", dependencies: ["VoiceGuardTestSupport", "SynthDetect", "Evaluation", "AudioIO", "Manifests"],
+            name: "SynthDetectTests", dependencies: ["VoiceGuardTestSupport", "SynthDetect", "Learning", "Evaluation", "AudioIO", "Manifests"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CLITests", dependencies: ["VoiceGuardTestSupport", "VoiceGuardCLI"],

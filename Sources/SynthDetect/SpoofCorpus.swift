@@ -2,6 +2,7 @@ import AudioCore
 import AudioIO
 public import Evaluation
 public import Manifests
+import Learning
 import Foundation
 
 /// Feature vectors of a manifest's recordings, for training and evaluation.
@@ -66,10 +67,16 @@ public enum SpoofTrainer {
                              features: SpoofFeatureExtractor.Configuration = .standard,
                              info: SynthDetectModel.TrainingInfo) throws(SynthDetectError) -> SynthDetectModel {
         let trainSet = train.compactMap { item in item.features.flatMap { f in item.isBonafide.map { (f, $0) } } }
-        let classifier = try LogisticRegression.train(features: trainSet.map(\.0), labels: trainSet.map(\.1), l2: l2)
+        let classifier: LogisticRegression
+        do { classifier = try LogisticRegression.train(features: trainSet.map(\.0), labels: trainSet.map(\.1), l2: l2) } catch {
+            throw SynthDetectError(error)
+        }
         let calibrationSource = calibration.isEmpty ? train : calibration
         let calibrationSet = calibrationSource.compactMap { item in item.features.flatMap { f in item.isBonafide.map { (classifier.score(f), $0) } } }
-        let calibrationMap = try AffineCalibration.fit(scores: calibrationSet.map(\.0), labels: calibrationSet.map(\.1))
+        let calibrationMap: AffineCalibration
+        do { calibrationMap = try AffineCalibration.fit(scores: calibrationSet.map(\.0), labels: calibrationSet.map(\.1)) } catch {
+            throw SynthDetectError(error)
+        }
         var info = info
         info.trainBonafide = trainSet.filter(\.1).count
         info.trainSpoof = trainSet.count - info.trainBonafide
@@ -107,7 +114,10 @@ extension SpoofTrainer {
                            spoof: DiagonalGMM.train(frames: spoofFrames, dimension: 60, components: components, iterations: iterations))
         let calibrationSource = calibration.isEmpty ? train : calibration
         let calibrationSet = calibrationSource.compactMap { item in item.features.flatMap { f in item.isBonafide.map { (pair.score(frames: f), $0) } } }
-        let map = try AffineCalibration.fit(scores: calibrationSet.map(\.0), labels: calibrationSet.map(\.1))
+        let map: AffineCalibration
+        do { map = try AffineCalibration.fit(scores: calibrationSet.map(\.0), labels: calibrationSet.map(\.1)) } catch {
+            throw SynthDetectError(error)
+        }
         var info = info
         info.trainBonafide = train.filter { $0.isBonafide == true && $0.features != nil }.count
         info.trainSpoof = train.filter { $0.isBonafide == false && $0.features != nil }.count

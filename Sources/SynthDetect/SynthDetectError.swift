@@ -1,4 +1,5 @@
 public import AudioCore
+public import Learning
 
 /// What can go wrong in synthetic-speech detection, training and evaluation.
 public enum SynthDetectError: VoiceGuardError, Equatable {
@@ -42,6 +43,15 @@ public enum SynthDetectError: VoiceGuardError, Equatable {
         case let .badTrainingData(detail): "unusable training or evaluation data: \(detail)"
         case let .unsupportedAudio(detail): "unsupported audio: \(detail)"
         case let .badFeatureSet(detail): "bad feature set: \(detail)"
+        }
+    }
+}
+
+extension SynthDetectError {
+    /// The detector's view of a model-fitting failure.
+    public init(_ error: LearningError) {
+        switch error {
+        case let .badTrainingData(detail): self = .badTrainingData(detail: detail)
         }
     }
 }

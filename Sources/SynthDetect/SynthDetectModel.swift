@@ -1,5 +1,6 @@
 public import AudioCore
 public import Foundation
+public import Learning
 
 /// A trained synthetic-speech detector: feature configuration, classifier, calibration and what
 /// it was trained on. Stored as versioned JSON; loading checks everything before use.

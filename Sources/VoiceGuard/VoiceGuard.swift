@@ -5,6 +5,7 @@
 @_exported public import Manifests
 @_exported public import Evaluation
 @_exported public import Corpus
+@_exported public import Learning
 @_exported public import Watermark
 @_exported public import SynthDetect
 

@@ -16,6 +16,14 @@ public struct DiagonalGMM: Sendable, Hashable, Codable {
     /// Components.
     public var components: Int { weights.count }
 
+    /// Creates a mixture from its parameters.
+    public init(dimension: Int, weights: [Float], means: [Float], variances: [Float]) {
+        self.dimension = dimension
+        self.weights = weights
+        self.means = means
+        self.variances = variances
+    }
+
     /// What the log density of each component needs, computed once per model rather than per frame:
     /// log wₖ − ½ log det Σₖ − (d/2) log 2π, and the precisions 1/σ².
     struct Prepared {
@@ -144,6 +152,12 @@ public struct GMMPair: Sendable, Hashable, Codable {
     public var bonafide: DiagonalGMM
     /// Mixture of spoof frames.
     public var spoof: DiagonalGMM
+
+    /// Pairs two mixtures.
+    public init(bonafide: DiagonalGMM, spoof: DiagonalGMM) {
+        self.bonafide = bonafide
+        self.spoof = spoof
+    }
 
     /// Mean frame log-likelihood ratio of flat frames (`dimension` values each).
     public func score(frames: [Float]) -> Double {

@@ -13,6 +13,14 @@ public struct LogisticRegression: Sendable, Hashable, Codable {
     /// Intercept.
     public var bias: Double
 
+    /// Creates a model from its parameters.
+    public init(mean: [Float], scale: [Float], weights: [Double], bias: Double) {
+        self.mean = mean
+        self.scale = scale
+        self.weights = weights
+        self.bias = bias
+    }
+
     /// The linear score (log-odds) of one feature vector.
     public func score(_ x: [Float]) -> Double {
         var s = bias
@@ -24,16 +32,16 @@ public struct LogisticRegression: Sendable, Hashable, Codable {
     /// - Parameters:
     ///   - l2: ridge penalty on the weights (not the intercept), relative to the class-balanced mean loss.
     ///   - iterations: Newton steps at most (stops earlier when the step is tiny).
-    /// - Throws: `SynthDetectError.badTrainingData` when a class is missing or lengths differ.
+    /// - Throws: `LearningError.badTrainingData` when a class is missing or lengths differ.
     public static func train(features: [[Float]], labels: [Bool], l2: Double = 5e-3,
-                             iterations: Int = 30) throws(SynthDetectError) -> LogisticRegression {
+                             iterations: Int = 30) throws(LearningError) -> LogisticRegression {
         guard let d = features.first?.count, features.count == labels.count else {
             throw .badTrainingData(detail: "no examples, or \(features.count) vectors for \(labels.count) labels")
         }
         guard features.allSatisfy({ $0.count == d }) else { throw .badTrainingData(detail: "feature vectors of different lengths") }
         let positives = labels.filter { $0 }.count, negatives = labels.count - positives
         guard positives > 0, negatives > 0 else {
-            throw .badTrainingData(detail: "\(positives) bona fide and \(negatives) spoof examples; both classes are needed")
+            throw .badTrainingData(detail: "\(positives) positive (target, e.g. bona fide) and \(negatives) negative examples; both classes are needed")
         }
         // Standardise.
         var mean = [Float](repeating: 0, count: d), scale = [Float](repeating: 1, count: d)
@@ -154,11 +162,11 @@ public struct AffineCalibration: Sendable, Hashable, Codable {
     public func callAsFunction(_ score: Double) -> Double { slope * score + offset }
 
     /// Fits on scores with labels (true = target).
-    /// - Throws: `SynthDetectError.badTrainingData` when a class is missing.
-    public static func fit(scores: [Double], labels: [Bool]) throws(SynthDetectError) -> AffineCalibration {
+    /// - Throws: `LearningError.badTrainingData` when a class is missing.
+    public static func fit(scores: [Double], labels: [Bool]) throws(LearningError) -> AffineCalibration {
         let positives = labels.filter { $0 }.count, negatives = labels.count - positives
         guard positives > 0, negatives > 0, scores.count == labels.count else {
-            throw .badTrainingData(detail: "calibration needs both classes (\(positives) bona fide, \(negatives) spoof)")
+            throw .badTrainingData(detail: "calibration needs both classes (\(positives) positive, \(negatives) negative)")
         }
         let weights = labels.map { $0 ? 0.5 / Double(positives) : 0.5 / Double(negatives) }
         let (w, _) = LogisticRegression.newton(scores.map { [$0, 1] }, labels: labels, exampleWeights: weights,
