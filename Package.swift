@@ -127,7 +127,7 @@ let package = Package(
             name: "WatermarkTests", dependencies: ["VoiceGuardTestSupport", "Watermark", "AudioIO", "DSP"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "SynthDetectTests", dependencies: ["VoiceGuardTestSupport", "SynthDetect", "Learning", "Evaluation", "AudioIO", "Manifests"],
+            name: "SynthDetectTests", dependencies: ["VoiceGuardTestSupport", "SynthDetect", "Learning", "DSP", "Evaluation", "AudioIO", "Manifests"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CLITests", dependencies: ["VoiceGuardTestSupport", "VoiceGuardCLI"],

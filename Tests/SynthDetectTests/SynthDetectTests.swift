@@ -6,6 +6,7 @@ import Testing
 import VoiceGuardTestSupport
 @testable import SynthDetect
 import Learning
+import DSP
 
 func fixture(_ name: String) throws -> AudioBuffer {
     try AudioFileReader.read(path: repositoryRoot + "/Corpora/fixtures/speech/wide/" + name)

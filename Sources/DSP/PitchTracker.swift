@@ -1,25 +1,28 @@
-import DSP
 import Foundation
 
 /// Frame-wise fundamental frequency and voicing strength by normalised autocorrelation
 /// (Boersma 1993: the frame's autocorrelation divided by the window's), computed with FFTs; the
 /// shortest-lag peak within 10 % of the highest wins, which avoids octave errors.
 ///
-/// Frames are 40 ms Hann windows centred on the detector's 10 ms frames; F0 is searched in
+/// Frame f is a 40 ms Hann window centred on sample f·hop + hop; F0 is searched in
 /// 60–400 Hz with parabolic interpolation of the peak. A frame is voiced when its peak
 /// normalised autocorrelation (the voicing strength, 0…1, a harmonics-to-noise measure) is at
 /// least `voicingThreshold`.
-struct PitchTracker: Sendable {
-    let sampleRate: Double
-    let hop: Int
+public struct PitchTracker: Sendable {
+    /// Sample rate, hertz.
+    public let sampleRate: Double
+    /// Frame hop, samples.
+    public let hop: Int
     let window: [Float]
     let windowAutocorrelation: [Float]
     let fft: RealFFT
     let minimumLag: Int
     let maximumLag: Int
-    static let voicingThreshold: Float = 0.45
+    /// Voicing strength from which a frame counts as voiced.
+    public static let voicingThreshold: Float = 0.45
 
-    init(sampleRate: Double, hop: Int) {
+    /// Creates a tracker for `sampleRate` (hertz) with frames every `hop` samples.
+    public init(sampleRate: Double, hop: Int) {
         self.sampleRate = sampleRate
         self.hop = hop
         let length = Int((0.040 * sampleRate).rounded())
@@ -43,7 +46,7 @@ struct PitchTracker: Sendable {
 
     /// F0 (Hz, 0 when unvoiced) and voicing strength of each requested frame (frame f is centred
     /// on sample f·hop + hop).
-    func track(_ x: [Float], frames: [Int]) -> [(f0: Float, strength: Float)] {
+    public func track(_ x: [Float], frames: [Int]) -> [(f0: Float, strength: Float)] {
         let length = window.count, n = fft.size
         let input = RealFFT.allocate(n), spectrum = RealFFT.allocate(n + 2), lags = RealFFT.allocate(n)
         defer { RealFFT.deallocate(input); RealFFT.deallocate(spectrum); RealFFT.deallocate(lags) }
