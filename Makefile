@@ -9,7 +9,7 @@ SAMPLE := Corpora/fixtures/speech/en-us-allison-conf-onlyperson.wav
 CORPORA_OUT ?= Corpora/out
 CORPORA_REPORTS := Corpora/reports
 
-.PHONY: deps build demo test bench corpora corpora-check detector-model detector-results clean
+.PHONY: deps build demo test bench corpora corpora-check detector-model detector-results redaction-model redaction-results clean
 
 deps:
 	@scripts/install-deps
@@ -39,6 +39,9 @@ demo: build
 	$(VG) watermark detect $(SAMPLE) --key $(DEMO_OUT)/demo.key --short || echo "(exit $$?: no watermark in the original, as expected)"
 	@echo "== synthetic-speech detection with the built-in model (LLR: higher = bona fide), with a 2 s timeline"
 	$(VG) detect $(SAMPLE) --segments 2
+	@echo "== privacy filter: keep the enrolled talker of a committed test mixture, remove the background voice"
+	$(VG) redact Corpora/fixtures/mixtures/mix-test-0045.flac $(DEMO_OUT)/mixture-redacted.wav \
+		--keep Corpora/fixtures/mixtures/mix-test-0045.enroll.flac --log $(DEMO_OUT)/mixture-redacted.json -y
 
 test: build
 	$(SWIFT) test --disable-xctest 2>&1 | tee .build/voiceguard-test.log; exit $${PIPESTATUS[0]}
@@ -74,6 +77,19 @@ detector-model:
 	.build/release/voiceguard train $(CORPORA_OUT)/speech/manifest.tel.csv $(CORPORA_OUT)/speech/manifest.wide.csv \
 		--out Models/synthdetect-default.json -y
 	scripts/embed-detector-model Models/synthdetect-default.json
+
+# The privacy filter's models (voice activity, speaker projection, fusion) from the corpora train split.
+redaction-model:
+	swift build -c release --product voiceguard
+	.build/release/voiceguard redact-train --mixtures $(CORPORA_OUT)/mixtures/manifest.mix.csv \
+		--speakers $(CORPORA_OUT)/speech/manifest.wide.csv --music $(CORPORA_OUT)/music/manifest.orig.csv \
+		--out Models/redaction-default.json -y
+	scripts/embed-redaction-model Models/redaction-default.json
+
+# Leakage / retention table of the privacy filter on the test mixtures (both modes).
+redaction-results:
+	swift build -c release --product voiceguard
+	.build/release/voiceguard redact-eval $(CORPORA_OUT)/mixtures/manifest.mix.csv --split test --mode both
 
 # Every detection protocol (test split, leave-one-engine-out, bias) → docs/synthdetect-results.md.
 detector-results:

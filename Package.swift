@@ -88,10 +88,15 @@ let package = Package(
             name: "Watermark",
             dependencies: ["AudioCore", "DSP"],
             swiftSettings: swiftSettings),
+        // Privacy filter: voice activity, speaker embeddings, primary-talker decisions, redaction.
+        .target(
+            name: "Redaction",
+            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Learning"],
+            swiftSettings: swiftSettings),
         // Umbrella: `import VoiceGuard` brings every public module.
         .target(
             name: "VoiceGuard",
-            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Corpus", "Learning", "Watermark", "SynthDetect"],
+            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Corpus", "Learning", "Watermark", "SynthDetect", "Redaction"],
             swiftSettings: swiftSettings),
         // Command implementations (a library so tests can reach them).
         .target(
@@ -128,6 +133,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SynthDetectTests", dependencies: ["VoiceGuardTestSupport", "SynthDetect", "Learning", "DSP", "Evaluation", "AudioIO", "Manifests"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RedactionTests", dependencies: ["VoiceGuardTestSupport", "Redaction", "Learning", "AudioIO", "DSP"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CLITests", dependencies: ["VoiceGuardTestSupport", "VoiceGuardCLI"],

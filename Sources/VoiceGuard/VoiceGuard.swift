@@ -8,6 +8,7 @@
 @_exported public import Learning
 @_exported public import Watermark
 @_exported public import SynthDetect
+@_exported public import Redaction
 
 /// Version information of the toolkit.
 public enum VoiceGuardVersion {

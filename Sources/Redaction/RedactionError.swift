@@ -1,0 +1,52 @@
+public import AudioCore
+public import Learning
+
+/// What can go wrong in voice activity detection, speaker modelling and redaction.
+public enum RedactionError: VoiceGuardError, Equatable {
+    /// Audio the filter cannot use (no channels, rate too low).
+    case unsupportedAudio(detail: String)
+    /// The enrollment holds too little speech.
+    case enrollmentTooShort(path: String, speechSeconds: Double, minimumSeconds: Double)
+    /// The input holds no speech at all where some was required.
+    case noSpeech(detail: String)
+    /// A model file cannot be used.
+    case badModel(path: String, detail: String)
+    /// Training data is unusable.
+    case badTrainingData(detail: String)
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .unsupportedAudio, .enrollmentTooShort, .noSpeech, .badModel, .badTrainingData: .dataError
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .unsupportedAudio: "redaction.unsupported-audio"
+        case .enrollmentTooShort: "redaction.enrollment-too-short"
+        case .noSpeech: "redaction.no-speech"
+        case .badModel: "redaction.bad-model"
+        case .badTrainingData: "redaction.bad-training-data"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .unsupportedAudio(detail): "unsupported audio: \(detail)"
+        case let .enrollmentTooShort(path, seconds, minimum):
+            "\(path): enrollment holds \(String(format: "%.2f", seconds)) s of speech; need at least \(String(format: "%.1f", minimum)) s"
+        case let .noSpeech(detail): "no speech found: \(detail)"
+        case let .badModel(path, detail): "\(path): not a usable VoiceGuard redaction model: \(detail)"
+        case let .badTrainingData(detail): "unusable training data: \(detail)"
+        }
+    }
+}
+
+extension RedactionError {
+    /// The redaction view of a model-fitting failure.
+    public init(_ error: LearningError) {
+        switch error {
+        case let .badTrainingData(detail): self = .badTrainingData(detail: detail)
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import AudioCore
+import AudioIO
+import Foundation
+public import Manifests
+
+/// Frame-level evaluation of the privacy filter on mixtures with ground-truth frame labels
+/// (`P` primary, `B` background, `O` overlap, `N` none; 10 ms each).
+public struct RedactionEvaluation: Sendable, Codable {
+    /// Mixtures evaluated, and those that failed (with the reason).
+    public var mixtures: Int
+    public var failures: [String]
+    /// Primary-only frames, and the share kept (retention; target ≥ 0.95).
+    public var primaryFrames: Int
+    public var primaryRetention: Double
+    /// Background-only (non-overlapped) frames, and the share left unredacted (leakage; target ≤ 0.05).
+    public var backgroundFrames: Int
+    public var backgroundLeakage: Double
+    /// Overlapped frames, and the share left unredacted.
+    public var overlapFrames: Int
+    public var overlapKept: Double
+    /// Non-speech frames, and the share removed.
+    public var noneFrames: Int
+    public var noneRemoved: Double
+    /// ROC-AUC of the voice activity probabilities against the labels (speech = P, B, O), every 5th frame.
+    public var voiceActivityAUC: Double
+    /// Mixtures with no dominant talker found (dominant mode).
+    public var noDominant: Int
+    /// Processing speed, × real time (one process, analysis only).
+    public var realTimeFactor: Double
+
+    enum CodingKeys: String, CodingKey {
+        case mixtures, failures
+        case primaryFrames = "primary_frames", primaryRetention = "primary_retention"
+        case backgroundFrames = "background_frames", backgroundLeakage = "background_leakage"
+        case overlapFrames = "overlap_frames", overlapKept = "overlap_kept"
+        case noneFrames = "none_frames", noneRemoved = "none_removed", noDominant = "no_dominant"
+        case voiceActivityAUC = "voice_activity_auc"
+        case realTimeFactor = "real_time_factor"
+    }
+
+    /// Evaluates `filter` on the rows of `manifest` with `split` (enrolled mode: only rows with an `enrollment` clip).
+    public static func run(_ filter: PrivacyFilter, manifest: Manifest, split: String, enrolled: Bool) -> RedactionEvaluation {
+        var counts = [Character: (total: Int, redacted: Int)]()
+        var failures: [String] = [], evaluated = 0, noDominant = 0
+        var audioSeconds = 0.0, processing = 0.0
+        var speechScores: [Float] = [], silenceScores: [Float] = []
+        for record in manifest.records where record["split"] == split {
+            guard let labels = RedactionTrainer.frameLabels(record, manifest: manifest) else {
+                failures.append("\(record.id): no frame labels"); continue
+            }
+            do {
+                let audio = try AudioFileReader.read(path: record.resolvedPath)
+                let started = Date()
+                let mode: PrimaryTalkerMode
+                if enrolled {
+                    guard let path = RedactionTrainer.sidecar(record, column: "enrollment", manifest: manifest) else { continue }
+                    mode = .enrolled(try filter.enroll([(path, try AudioFileReader.read(path: path))]))
+                } else {
+                    mode = .dominant
+                }
+                let plan = try filter.plan(audio, mode: mode)
+                processing += Date().timeIntervalSince(started)
+                audioSeconds += Double(audio.frameCount) / audio.sampleRate
+                if !enrolled && plan.primaryDecision.hasPrefix("no ") { noDominant += 1 }
+                evaluated += 1
+                for f in stride(from: 0, to: min(labels.count, plan.speechProbability.count), by: 5) {
+                    if labels[f] == "N" { silenceScores.append(plan.speechProbability[f]) } else { speechScores.append(plan.speechProbability[f]) }
+                }
+                for f in 0..<min(labels.count, plan.redacted.count) {
+                    var c = counts[labels[f], default: (0, 0)]
+                    c.total += 1
+                    if plan.redacted[f] { c.redacted += 1 }
+                    counts[labels[f]] = c
+                }
+            } catch {
+                failures.append("\(record.id): \(error)")
+            }
+        }
+        func share(_ label: Character, removed: Bool) -> Double {
+            guard let c = counts[label], c.total > 0 else { return 0 }
+            return Double(removed ? c.redacted : c.total - c.redacted) / Double(c.total)
+        }
+        return RedactionEvaluation(mixtures: evaluated, failures: failures,
+                                   primaryFrames: counts["P"]?.total ?? 0, primaryRetention: share("P", removed: false),
+                                   backgroundFrames: counts["B"]?.total ?? 0, backgroundLeakage: share("B", removed: false),
+                                   overlapFrames: counts["O"]?.total ?? 0, overlapKept: share("O", removed: false),
+                                   noneFrames: counts["N"]?.total ?? 0, noneRemoved: share("N", removed: true),
+                                   voiceActivityAUC: areaUnderCurve(positives: speechScores, negatives: silenceScores),
+                                   noDominant: noDominant, realTimeFactor: processing > 0 ? audioSeconds / processing : 0)
+    }
+
+    /// ROC-AUC by ranks (ties count half).
+    public static func areaUnderCurve(positives: [Float], negatives: [Float]) -> Double {
+        guard !positives.isEmpty, !negatives.isEmpty else { return 0 }
+        let all = (positives.map { ($0, true) } + negatives.map { ($0, false) }).sorted { $0.0 < $1.0 }
+        var rankSum = 0.0, i = 0
+        while i < all.count {
+            var j = i
+            while j + 1 < all.count, all[j + 1].0 == all[i].0 { j += 1 }
+            let rank = Double(i + j) / 2 + 1
+            for k in i...j where all[k].1 { rankSum += rank }
+            i = j + 1
+        }
+        let p = Double(positives.count), n = Double(negatives.count)
+        return (rankSum - p * (p + 1) / 2) / (p * n)
+    }
+}

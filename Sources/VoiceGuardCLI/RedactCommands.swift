@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import VoiceGuard
+
+/// `voiceguard redact`: remove every voice but the primary talker's before a recording is stored.
+struct RedactCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redact",
+        abstract: "Remove every voice but the primary talker's (privacy mode); fail closed.",
+        discussion: """
+        The primary talker is the enrolled one (--keep REF.wav, one or more clips) or the dominant one \
+        (--dominant: the talker holding most of the speech; when nobody holds half of it, all speech is \
+        removed). Speech that cannot be attributed is removed unless --overlap keep. Nothing unredacted is \
+        ever written: the output is built in memory and written atomically after redaction. IN or OUT may be - \
+        (pipes). The log (--log) lists every removed segment with times, reason and scores.
+        """)
+
+    @Argument(help: "Input audio (- for stdin).") var input: String
+    @Argument(help: "Redacted output (- for stdout; format from the extension, else the input's).") var output: String
+    @Option(name: .long, parsing: .upToNextOption, help: "Enrollment clip(s) of the primary talker.") var keep: [String] = []
+    @Flag(name: .long, help: "No enrollment: keep the dominant talker.") var dominant = false
+    @Option(name: .long, help: "mute, noise or tone.") var method = "mute"
+    @Option(name: .long, help: "Uncertain or overlapped speech: mute (default, fail closed) or keep.") var overlap = "mute"
+    @Option(name: .long, help: "Attenuation of removed audio, dB.") var attenuation = 60.0
+    @Option(name: .long, help: "Write the JSON log of the redaction here.") var log: String?
+    @Option(name: .long, help: "Write the kept/removed segments as RTTM here.") var rttm: String?
+    @Option(name: .long, help: "Redaction model file (default: the one built in).") var model: String?
+    @Flag(name: [.customShort("y"), .long], help: "Replace OUT if it exists.") var overwrite = false
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard keep.isEmpty != !dominant else { throw ValidationError("give either --keep REF.wav… (enrolled mode) or --dominant") }
+        guard RedactionMethod(rawValue: method) != nil else { throw ValidationError("--method \(method): expected mute, noise or tone") }
+        guard PrivacyFilter.OverlapPolicy(rawValue: overlap) != nil else { throw ValidationError("--overlap \(overlap): expected mute or keep") }
+        guard (0...120).contains(attenuation) else { throw ValidationError("--attenuation \(attenuation): expected 0 to 120 dB") }
+    }
+
+    func run() throws {
+        let console = global.console
+        try runReportingErrors(console) {
+            let redactionModel: RedactionModel
+            if let model { redactionModel = try RedactionModel.load(path: model) } else {
+                guard let bundled = RedactionModel.bundled else {
+                    throw RedactionError.badModel(path: "<built-in>", detail: "this build has no built-in redaction model; pass --model")
+                }
+                redactionModel = bundled
+            }
+            var filter = PrivacyFilter(model: redactionModel)
+            filter.overlap = PrivacyFilter.OverlapPolicy(rawValue: overlap)!
+            let started = Date()
+            let audio = try AudioFileReader.read(path: input)
+            let info = try? AudioFileReader(path: input).info
+            let mode: PrimaryTalkerMode
+            if dominant { mode = .dominant } else {
+                mode = .enrolled(try filter.enroll(try keep.map { ($0, try AudioFileReader.read(path: $0)) }))
+            }
+            let plan = try filter.plan(audio, mode: mode)
+            let redactor = Redactor(method: RedactionMethod(rawValue: method)!, attenuationDB: attenuation)
+            let redacted = redactor.apply(audio, removed: plan.redacted)
+            var format = info?.format ?? AudioFormat(container: .wav, encoding: .pcm16)
+            if output != "-", let inferred = AudioFormat.inferred(fromPath: output) {
+                format = AudioFormat(container: inferred.container,
+                                     encoding: AudioFormat.encodings(for: inferred.container).contains(format.encoding) ? format.encoding : inferred.encoding)
+            }
+            if output == "-" && ![.wav, .au, .raw].contains(format.container) { format = AudioFormat(container: .wav, encoding: .pcm16) }
+            let report = RedactionReport(plan: plan, input: input, output: output, mode: dominant ? "dominant" : "enrolled",
+                                         method: method, overlap: overlap, attenuationDB: attenuation,
+                                         duration: Double(audio.frameCount) / audio.sampleRate,
+                                         processingSeconds: Date().timeIntervalSince(started), tool: "voiceguard \(VoiceGuardVersion.current)")
+            // Only redacted audio ever reaches the writer, which renames into place on success.
+            try AudioFileWriter.write(redacted, to: output, format: format, options: .init(overwrite: overwrite, protectedInputs: [input] + keep))
+            if let log { try writeText(String(decoding: try report.encoded(), as: UTF8.self) + "\n", to: log) }
+            if let rttm { try writeText(report.rttm(fileID: URL(fileURLWithPath: input).deletingPathExtension().lastPathComponent), to: rttm) }
+            if global.json {
+                print(String(decoding: try report.encoded(), as: UTF8.self))
+            } else {
+                console.info(report.summary)
+            }
+        }
+    }
+
+    private func writeText(_ text: String, to path: String) throws {
+        do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+            throw AudioFileError.cannotCreate(path: path, reason: error.localizedDescription)
+        }
+    }
+}
+
+/// `voiceguard redact-train`: train the privacy filter's models from manifests.
+struct RedactTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redact-train",
+        abstract: "Train the redaction models (voice activity, speaker embedding, threshold) from manifests.")
+
+    @Option(name: .long, help: "Mixtures manifest with frame_labels (and enrollment) columns.") var mixtures: String
+    @Option(name: .long, help: "Utterance manifest with a speaker column.") var speakers: String
+    @Option(name: .long, help: "Manifest of music clips mixed into the voice-activity training copies.") var music: String?
+    @Option(name: .long, help: "Split value that trains.") var split = "train"
+    @Option(name: .long, help: "Model file to write (JSON).") var out: String
+    @Flag(name: [.customShort("y"), .long], help: "Replace the model if it exists.") var overwrite = false
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let console = global.console
+        try runReportingErrors(console) {
+            if !overwrite && FileManager.default.fileExists(atPath: out) { throw AudioFileError.outputExists(path: out) }
+            let mixtureManifest = try loadManifest(mixtures, requiring: ["split", "frame_labels"])
+            let speakerManifest = try loadManifest(speakers, requiring: ["split", "speaker"])
+            var noises: [[Float]] = []
+            if let music {
+                // Every other clip (by id order) trains; the rest stay unseen for evaluation.
+                let clips = try loadManifest(music).records.sorted { $0.id < $1.id }
+                for (i, record) in clips.enumerated() where i % 2 == 0 {
+                    if let audio = try? AudioFileReader.read(path: record.resolvedPath), let signal = try? AnalysisSignal.make(audio) { noises.append(signal) }
+                }
+            }
+            let model = try RedactionTrainer.train(mixtures: mixtureManifest, speakers: speakerManifest, noises: noises, split: split) {
+                console.info($0)
+            }
+            do { try model.encoded().write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
+                throw AudioFileError.cannotCreate(path: out, reason: error.localizedDescription)
+            }
+            console.info("\(out): redaction model written")
+        }
+    }
+}
+
+/// `voiceguard redact-eval`: leakage and retention of the privacy filter on labelled mixtures.
+struct RedactEvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redact-eval",
+        abstract: "Measure background leakage and primary retention on mixtures with frame labels.")
+
+    @Argument(help: "Mixtures manifest (frame_labels, enrollment columns).") var manifest: String
+    @Option(name: .long, help: "Split to evaluate.") var split = "test"
+    @Option(name: .long, help: "enrolled, dominant or both.") var mode = "both"
+    @Option(name: .long, help: "Uncertain speech: mute or keep.") var overlap = "mute"
+    @Option(name: .long, help: "Redaction model file (default: the one built in).") var model: String?
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let console = global.console
+        try runReportingErrors(console) {
+            guard ["enrolled", "dominant", "both"].contains(mode) else { throw ValidationError("--mode \(mode): expected enrolled, dominant or both") }
+            let redactionModel = try model.map { try RedactionModel.load(path: $0) } ?? RedactionModel.bundled
+            guard let redactionModel else { throw RedactionError.badModel(path: "<built-in>", detail: "no built-in redaction model; pass --model") }
+            var filter = PrivacyFilter(model: redactionModel)
+            guard let policy = PrivacyFilter.OverlapPolicy(rawValue: overlap) else { throw ValidationError("--overlap \(overlap): expected mute or keep") }
+            filter.overlap = policy
+            let rows = try loadManifest(manifest, requiring: ["split", "frame_labels"])
+            var results: [String: RedactionEvaluation] = [:]
+            for m in mode == "both" ? ["enrolled", "dominant"] : [mode] {
+                results[m] = RedactionEvaluation.run(filter, manifest: rows, split: split, enrolled: m == "enrolled")
+            }
+            if global.json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(results), as: UTF8.self))
+                return
+            }
+            print("| mode | mixtures | primary retention | background leakage (non-overlapped) | overlap kept | non-speech removed | VAD ROC-AUC | no dominant | speed |")
+            print("|---|---|---|---|---|---|---|---|---|")
+            for m in ["enrolled", "dominant"] {
+                guard let r = results[m] else { continue }
+                print(String(format: "| %@ | %d | %.1f %% of %d | %.1f %% of %d | %.1f %% of %d | %.1f %% of %d | %.3f | %d | %.0f× |", m, r.mixtures,
+                             r.primaryRetention * 100, r.primaryFrames, r.backgroundLeakage * 100, r.backgroundFrames,
+                             r.overlapKept * 100, r.overlapFrames, r.noneRemoved * 100, r.noneFrames, r.voiceActivityAUC, r.noDominant, r.realTimeFactor))
+                for f in r.failures.prefix(5) { console.warning(f) }
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import VoiceGuardTestSupport
+
+/// `voiceguard redact` end to end, including the fail-closed error paths.
+@Suite("voiceguard redact", .serialized)
+struct RedactTests {
+    static var fixtures: String { repositoryRoot + "/Corpora/fixtures/mixtures" }
+
+    @Test("enrolled and dominant modes write redacted audio, a JSON log and RTTM; pipes work")
+    func redact() throws {
+        let dir = Scratch()
+        let input = Self.fixtures + "/mix-test-0045.flac", enroll = Self.fixtures + "/mix-test-0045.enroll.flac"
+        let run = try CLI.run(["redact", input, dir.file("out.wav"), "--keep", enroll, "--log", dir.file("log.json"),
+                               "--rttm", dir.file("out.rttm"), "--method", "noise"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let log = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("log.json")))) as? [String: Any]
+        #expect(log?["mode"] as? String == "enrolled" && log?["method"] as? String == "noise")
+        let segments = log?["segments"] as? [[String: Any]] ?? []
+        #expect(!segments.isEmpty && segments.allSatisfy { ["other_talker", "uncertain", "guard"].contains($0["reason"] as? String ?? "") })
+        #expect((log?["lookahead_seconds"] as? Double ?? 9) <= 0.5 + 0.5)
+        let rttm = try String(contentsOfFile: dir.file("out.rttm"), encoding: .utf8)
+        #expect(rttm.hasPrefix("SPEAKER mix-test-0045 1 "))
+        let info = try CLI.run(["info", dir.file("out.wav"), "--json"])
+        #expect(info.status == 0 && info.stdout.contains("16000"), "\(info.stderr)")
+        let dominant = try CLI.run(["redact", input, dir.file("dominant.wav"), "--dominant", "--json"])
+        #expect(dominant.status == 0, "\(dominant.stderr)")
+        #expect(dominant.stdout.contains("\"mode\" : \"dominant\""))
+        let piped = try CLI.shell("cat \(CLI.quote(input)) | \(CLI.quote(CLI.executable)) redact - - --keep \(CLI.quote(enroll)) -q > \(CLI.quote(dir.file("piped.wav")))")
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect((try? Data(contentsOf: URL(fileURLWithPath: dir.file("piped.wav"))).count) ?? 0 > 100_000)
+    }
+
+    @Test("fail closed: bad input, bad enrollment, unwritable or existing output leave no unredacted file")
+    func failClosed() throws {
+        let dir = Scratch()
+        let input = Self.fixtures + "/mix-test-0045.flac", enroll = Self.fixtures + "/mix-test-0045.enroll.flac"
+        // A truncated FLAC: decoding fails after reading starts.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: input))
+        try bytes.prefix(bytes.count / 3).write(to: URL(fileURLWithPath: dir.file("truncated.flac")))
+        try Data("not audio".utf8).write(to: URL(fileURLWithPath: dir.file("garbage.wav")))
+        for bad in [dir.file("truncated.flac"), dir.file("garbage.wav")] {
+            let r = try CLI.run(["redact", bad, dir.file("out.wav"), "--keep", enroll])
+            #expect(r.status != 0, "accepted \(bad)")
+            #expect(!FileManager.default.fileExists(atPath: dir.file("out.wav")))
+        }
+        let silent = try CLI.run(["convert", input, dir.file("short.wav")])
+        #expect(silent.status == 0)
+        let missing = try CLI.run(["redact", input, dir.file("out.wav"), "--keep", dir.file("nope.wav")])
+        #expect(missing.status == 66, "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("out.wav")))
+        let misuse = try CLI.run(["redact", input, dir.file("out.wav")])
+        #expect(misuse.status == 64 && misuse.stderr.contains("--keep"), "\(misuse.stderr)")
+        // Unwritable destination: the error is specific and nothing is left behind.
+        let unwritable = try CLI.run(["redact", input, dir.file("no/such/dir/out.wav"), "--keep", enroll])
+        #expect(unwritable.status == 73, "\(unwritable.stderr)")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }
+        #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
+        // An existing output is never replaced without -y, and the input is never the output.
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: dir.file("exists.wav")))
+        let exists = try CLI.run(["redact", input, dir.file("exists.wav"), "--keep", enroll])
+        let untouched = try String(contentsOfFile: dir.file("exists.wav"), encoding: .utf8)
+        #expect(exists.status == 73 && untouched == "keep me", "\(exists.stderr)")
+        let onto = try CLI.run(["redact", dir.file("short.wav"), dir.file("short.wav"), "--keep", enroll, "-y"])
+        #expect(onto.status != 0)
+    }
+}

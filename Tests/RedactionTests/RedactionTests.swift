@@ -1,0 +1,167 @@
+import AudioCore
+import AudioIO
+import DSP
+import Foundation
+import Learning
+import Testing
+import VoiceGuardTestSupport
+@testable import Redaction
+
+let mixtureFixtures = repositoryRoot + "/Corpora/fixtures/mixtures"
+
+func frameLabels(_ id: String) throws -> [Character] {
+    Array(try String(contentsOfFile: "\(mixtureFixtures)/\(id).frames.txt", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+}
+
+@Suite("Redaction: LDA, voice activity, speaker decisions, redactor, model files")
+struct RedactionTests {
+    @Test("LDA finds the discriminant direction of Gaussian classes and rejects one class")
+    func linearDiscriminant() throws {
+        var rng = SplitMix64(seed: 7)
+        // Three classes separated along dimension 0 only; dimensions 1…4 are large noise.
+        var x: [[Float]] = [], y: [String] = []
+        for c in 0..<3 {
+            for _ in 0..<200 {
+                x.append([Float(c) * 2 + Float(rng.gaussian()) * 0.3] + (0..<4).map { _ in Float(rng.gaussian()) * 5 })
+                y.append("c\(c)")
+            }
+        }
+        let lda = try LinearDiscriminant.fit(features: x, labels: y, dimensions: 5)
+        #expect(lda.outputDimension == 2)  // classes − 1
+        let first = Array(lda.projection.prefix(5)).map(abs)
+        #expect(first[0] > 5 * (first[1...].max() ?? 0), "projection \(first)")
+        // Same-class cosines beat cross-class ones.
+        let a = lda.project(x[0]), b = lda.project(x[1]), c = lda.project(x[400])
+        func cosine(_ u: [Float], _ v: [Float]) -> Float { zip(u, v).reduce(0) { $0 + $1.0 * $1.1 } }
+        #expect(cosine(a, b) > cosine(a, c))
+        #expect(throws: LearningError.self) { try LinearDiscriminant.fit(features: x, labels: x.map { _ in "one" }, dimensions: 2) }
+    }
+
+    @Test("voice activity: the shipped model separates the fixture mixtures' speech from silence (ROC-AUC ≥ 0.9 clean, ≥ 0.78 in noise)")
+    func voiceActivity() throws {
+        let model = try #require(RedactionModel.bundled)
+        let filter = PrivacyFilter(model: model)
+        for id in ["mix-test-0045", "mix-test-0175"] {
+            let signal = try AnalysisSignal.make(AudioFileReader.read(path: "\(mixtureFixtures)/\(id).flac"))
+            let labels = try frameLabels(id)
+            var rng = SplitMix64(seed: 3)
+            let noisy = signal.map { $0 + Float(rng.gaussian()) * 0.003 }
+            for (name, s) in [("clean", signal), ("noise", noisy)] {
+                let p = filter.speechProbabilities(s)
+                let speech = p.indices.filter { $0 < labels.count && labels[$0] != "N" }.map { p[$0] }
+                let silence = p.indices.filter { $0 < labels.count && labels[$0] == "N" }.map { p[$0] }
+                let auc = RedactionEvaluation.areaUnderCurve(positives: speech, negatives: silence)
+                // Measured: clean 0.97 / 0.94; with white noise at −50 dBFS 0.81 on the short, quiet 0175 (a known gap).
+                #expect(auc >= (name == "clean" ? 0.9 : 0.78), "\(id) \(name): ROC-AUC \(auc)")
+            }
+        }
+        // Features: one row per 10 ms, level-invariant (floors track the level).
+        let signal = try AnalysisSignal.make(AudioFileReader.read(path: "\(mixtureFixtures)/mix-test-0045.flac"))
+        let features = VoiceActivityFeatures()
+        let a = features.compute(signal), b = features.compute(signal.map { $0 * 0.1 })
+        #expect(a.frameCount == AnalysisSignal.frameCount(samples: signal.count) && a.dimension == VoiceActivityFeatures.dimension)
+        let worst = zip(a.values, b.values).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst < 0.05, "largest change at −20 dB: \(worst)")
+    }
+
+    @Test("enrolled mode on a fixture mixture: keeps most of the primary talker, removes most background; the log adds up")
+    func enrolledMode() throws {
+        let model = try #require(RedactionModel.bundled)
+        let filter = PrivacyFilter(model: model)
+        let id = "mix-test-0045"
+        let audio = try AudioFileReader.read(path: "\(mixtureFixtures)/\(id).flac")
+        let enrollment = try filter.enroll([("enroll", try AudioFileReader.read(path: "\(mixtureFixtures)/\(id).enroll.flac"))])
+        #expect(enrollment.speechSeconds >= PrivacyFilter.minimumEnrollmentSeconds)
+        let plan = try filter.plan(audio, mode: .enrolled(enrollment))
+        let labels = try frameLabels(id)
+        let primary = labels.indices.filter { labels[$0] == "P" && $0 < plan.redacted.count }
+        let background = labels.indices.filter { labels[$0] == "B" && $0 < plan.redacted.count }
+        let retention = Double(primary.filter { !plan.redacted[$0] }.count) / Double(primary.count)
+        let leakage = Double(background.filter { !plan.redacted[$0] }.count) / Double(background.count)
+        // Measured 63.7 % / 19.0 % with the shipped model (README); the bounds catch a broken pipeline.
+        #expect(retention >= 0.5 && leakage <= 0.35, "retention \(retention), leakage \(leakage)")
+        let report = RedactionReport(plan: plan, input: "in", output: "out", mode: "enrolled", method: "mute", overlap: "mute",
+                                     attenuationDB: 60, duration: 14.03, processingSeconds: 0, tool: "test")
+        #expect(abs(report.removedSeconds - report.segments.reduce(0) { $0 + $1.end - $1.start }) < 0.011)
+        // The overlap policy only ever keeps more.
+        var keeping = filter
+        keeping.overlap = .keep
+        let kept = try keeping.plan(audio, mode: .enrolled(enrollment))
+        #expect(kept.redacted.filter { $0 }.count <= plan.redacted.filter { $0 }.count)
+        #expect(zip(kept.redacted, plan.redacted).allSatisfy { !$0.0 || $0.1 })
+    }
+
+    @Test("dominant mode: three equal talkers → nobody dominates (fail closed); one large talker dominates")
+    func dominantTalker() {
+        func unit(_ v: [Float]) -> [Float] { let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot(); return v.map { $0 / n } }
+        let talkers = [unit([1, 0, 0]), unit([0, 1, 0]), unit([0, 0, 1])]
+        let equal = (0..<30).map { Optional(talkers[$0 % 3]) }
+        let none = PrivacyFilter.dominantTalker(equal, weights: equal.map { _ in 100 }, levels: equal.map { _ in 0 })
+        #expect(none.embedding == nil && abs(none.confidence - 1.0 / 3) < 0.01 && none.description.hasPrefix("no dominant"))
+        let skewed = (0..<30).map { Optional(talkers[$0 < 24 ? 0 : 1]) }
+        let one = PrivacyFilter.dominantTalker(skewed, weights: skewed.map { _ in 100 }, levels: skewed.map { _ in 0 })
+        #expect(one.embedding.map { zip($0, talkers[0]).reduce(0) { $0 + $1.0 * $1.1 } > 0.99 } == true && abs(one.confidence - 0.8) < 0.01)
+    }
+
+    @Test("redactor: removed frames are replaced at the set level, boundaries are click-free, every channel", arguments: RedactionMethod.allCases)
+    func redactor(method: RedactionMethod) {
+        let rate = 48_000.0
+        var tone = [Float](repeating: 0, count: 96_000)
+        for i in 0..<48_000 {
+            let v = Float(0.5 * sin(2 * Double.pi * 440 * Double(i) / rate))
+            tone[2 * i] = v
+            tone[2 * i + 1] = -v
+        }
+        let audio = AudioBuffer(sampleRate: rate, channelCount: 2, samples: tone)
+        var removed = [Bool](repeating: false, count: 100)
+        for f in 40..<60 { removed[f] = true }  // 0.4 … 0.6 s
+        let out = Redactor(method: method, attenuationDB: 60).apply(audio, removed: removed)
+        #expect(out.frameCount == audio.frameCount && out.channelCount == 2)
+        func rms(_ range: Range<Int>, channel: Int) -> Float {
+            (range.reduce(Float(0)) { $0 + out.samples[$1 * 2 + channel] * out.samples[$1 * 2 + channel] } / Float(range.count)).squareRoot()
+        }
+        let inside = 19_500..<28_500, outside = 0..<18_000
+        for channel in 0..<2 {
+            #expect(abs(rms(outside, channel: channel) - 0.3536) < 0.01)
+            let level = rms(inside, channel: channel)
+            switch method {
+            case .mute: #expect(level < 0.3536 * 0.0011, "mute leaves \(level)")
+            case .noise: #expect(abs(level - 0.00316) < 0.001, "noise at \(level)")
+            case .tone: #expect(abs(level - 0.0224) < 0.002, "tone at \(level)")
+            }
+        }
+        // No clicks: the largest step near the boundaries stays below the tone's own largest step plus the fill's.
+        var maxStep: Float = 0
+        for i in 1..<out.frameCount { maxStep = max(maxStep, abs(out.samples[i * 2] - out.samples[(i - 1) * 2])) }
+        let toneStep = Float(0.5 * 2 * Double.pi * 440 / rate)
+        #expect(maxStep <= toneStep * 1.05 + 0.02, "step \(maxStep)")
+    }
+
+    @Test("model files: round trip; bad format, version and sizes give clear errors")
+    func modelFiles() throws {
+        let model = try #require(RedactionModel.bundled)
+        let decoded = try RedactionModel.decode(try model.encoded(), path: "m.json")
+        #expect(decoded.keepThreshold == model.keepThreshold && decoded.speakerProjection == model.speakerProjection)
+        func error(_ text: String) -> RedactionError? {
+            do { _ = try RedactionModel.decode(Data(text.utf8), path: "bad.json"); return nil } catch { return error }
+        }
+        let text = String(decoding: try model.encoded(), as: UTF8.self)
+        #expect(error("{}")?.code == "redaction.bad-model")
+        #expect(error(text.replacingOccurrences(of: "\"voiceguard-redaction\"", with: "\"x\""))?.description.contains("format") == true)
+        #expect(error(text.replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 4"))?.description.contains("version 4") == true)
+        var broken = model
+        broken.voiceActivity.weights.removeLast()
+        #expect(error(String(decoding: try broken.encoded(), as: UTF8.self))?.description.contains("expected 81") == true)
+    }
+
+    @Test("enrollment with too little speech is refused, saying the minimum")
+    func shortEnrollment() throws {
+        let filter = PrivacyFilter(model: try #require(RedactionModel.bundled))
+        do {
+            _ = try filter.enroll([("silence.wav", AudioBuffer(mono: [Float](repeating: 0, count: 16_000), sampleRate: 16_000))])
+            Issue.record("accepted a silent enrollment")
+        } catch {
+            #expect(error.code == "redaction.enrollment-too-short" && error.description.contains("need at least 1.0 s"))
+        }
+    }
+}
