@@ -102,7 +102,13 @@ public struct PrivacyFilter: Sendable {
     public var overlap = OverlapPolicy.mute
     /// Frames with a speech probability of at least this (but under the model's speech threshold) are possible
     /// speech: removed unless a primary chunk covers them (default 0.1; 1 turns it off).
-    public var possibleSpeechThreshold: Float = 0.35
+    public var possibleSpeechThreshold: Float = 0.1
+    /// Dominant mode: chunks whose embeddings have at least this cosine belong to one talker (default 0.5).
+    public var dominantNeighbourhood: Float = 0.3
+    /// Frames around a primary chunk it also covers for the possible-speech rule (default 10 = 100 ms).
+    public var primaryMargin = 10
+    /// Gaps between primary stretches up to this many frames count as primary (default 30 = 300 ms).
+    public var primaryGap = 30
     /// Shortest enrollment speech, seconds.
     public static let minimumEnrollmentSeconds = 1.0
 
@@ -157,7 +163,7 @@ public struct PrivacyFilter: Sendable {
             confidence = 1
         case .dominant:
             (reference, confidence, decision) = Self.dominantTalker(chunks.map(\.embedding), weights: chunks.map { Double($0.chunk.speechFrames) },
-                                                                    levels: chunks.map(\.chunk.relativeLevelDB))
+                                                                    levels: chunks.map(\.chunk.relativeLevelDB), neighbourhood: dominantNeighbourhood)
         }
         var decisions = [FrameDecision](repeating: .nonSpeech, count: n)
         let keep = Float(model.keepThreshold), lower = Float(max(0, model.keepThreshold - model.uncertainMargin))
@@ -178,7 +184,18 @@ public struct PrivacyFilter: Sendable {
         // Fail closed on quiet voices: frames below the speech threshold but above `possibleSpeechThreshold`
         // that no primary chunk covers are uncertain, not silence.
         var insidePrimary = [Bool](repeating: false, count: n)
-        for chunk in chunks where chunk.chunk.decision == .primary { for f in chunk.chunk.frames { insidePrimary[f] = true } }
+        for chunk in chunks where chunk.chunk.decision == .primary {
+            // A primary chunk also covers `primaryMargin` frames around it (word onsets and tails the VAD scores low).
+            for f in max(0, chunk.chunk.frames.lowerBound - primaryMargin)..<min(n, chunk.chunk.frames.upperBound + primaryMargin) { insidePrimary[f] = true }
+        }
+        // Short gaps between primary stretches (pauses inside the talker's speech) count as primary too.
+        var lastPrimary: Int?
+        for f in 0..<n where insidePrimary[f] {
+            if let last = lastPrimary, f - last > 1, f - last <= primaryGap, !(last..<f).contains(where: { decisions[$0] == .other }) {
+                for g in last..<f { insidePrimary[g] = true }
+            }
+            lastPrimary = f
+        }
         for f in 0..<n where !speech[f] && p[f] >= possibleSpeechThreshold && !insidePrimary[f] { decisions[f] = .uncertain }
         var redacted = decisions.map { d in
             switch d {
@@ -284,21 +301,21 @@ public struct PrivacyFilter: Sendable {
         }
     }
 
-    /// The dominant talker: the chunk embedding whose neighbourhood (cosine ≥ 0.5) holds the most speech,
+    /// The dominant talker: the chunk embedding whose neighbourhood (cosine ≥ `neighbourhood`) holds the most speech,
     /// counting only chunks within 10 dB of the loudest speech; the reference is that neighbourhood's mean.
     /// Confidence = the share of all attributable speech the neighbourhood holds; below 0.5 nobody dominates,
     /// the reference is nil and every speech chunk is uncertain (fail closed).
-    static func dominantTalker(_ embeddings: [[Float]?], weights: [Double], levels: [Float]) -> (embedding: [Float]?, confidence: Double, description: String) {
+    static func dominantTalker(_ embeddings: [[Float]?], weights: [Double], levels: [Float], neighbourhood: Float = 0.5) -> (embedding: [Float]?, confidence: Double, description: String) {
         let candidates = embeddings.indices.filter { embeddings[$0] != nil }
         let total = candidates.reduce(0.0) { $0 + weights[$1] }
         guard total > 0 else { return (nil, 0, "no speech long enough to attribute") }
         func cosine(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
         var best = candidates[0], bestWeight = -1.0
         for i in candidates where levels[i] >= -10 {
-            let weight = candidates.reduce(0.0) { $0 + (cosine(embeddings[i]!, embeddings[$1]!) >= 0.5 ? weights[$1] : 0) }
+            let weight = candidates.reduce(0.0) { $0 + (cosine(embeddings[i]!, embeddings[$1]!) >= neighbourhood ? weights[$1] : 0) }
             if weight > bestWeight { best = i; bestWeight = weight }
         }
-        let members = candidates.filter { cosine(embeddings[best]!, embeddings[$0]!) >= 0.5 }
+        let members = candidates.filter { cosine(embeddings[best]!, embeddings[$0]!) >= neighbourhood }
         var mean = [Float](repeating: 0, count: embeddings[best]!.count)
         for m in members { for j in mean.indices { mean[j] += embeddings[m]![j] * Float(weights[m]) } }
         let norm = mean.reduce(0) { $0 + $1 * $1 }.squareRoot()
