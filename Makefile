@@ -86,10 +86,12 @@ redaction-model:
 		--out Models/redaction-default.json -y
 	scripts/embed-redaction-model Models/redaction-default.json
 
-# Leakage / retention table of the privacy filter on the test mixtures (both modes).
+# Leakage / retention, re-identification and ASR tables of the privacy filter on the test mixtures (both modes).
 redaction-results:
 	swift build -c release --product voiceguard
-	.build/release/voiceguard redact-eval $(CORPORA_OUT)/mixtures/manifest.mix.csv --split test --mode both
+	.build/release/voiceguard redact-eval $(CORPORA_OUT)/mixtures/manifest.mix.csv --split test --mode both \
+		--speakers $(CORPORA_OUT)/speech/manifest.wide.csv
+	scripts/redaction-asr $(CORPORA_OUT)
 
 # Every detection protocol (test split, leave-one-engine-out, bias) → docs/synthdetect-results.md.
 detector-results:

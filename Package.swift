@@ -91,7 +91,7 @@ let package = Package(
         // Privacy filter: voice activity, speaker embeddings, primary-talker decisions, redaction.
         .target(
             name: "Redaction",
-            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Learning"],
+            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Learning"],
             swiftSettings: swiftSettings),
         // Umbrella: `import VoiceGuard` brings every public module.
         .target(

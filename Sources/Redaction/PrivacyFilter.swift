@@ -66,6 +66,9 @@ public struct RedactionPlan: Sendable {
     public var primaryDecision: String
     /// Confidence of the primary-talker decision (0…1).
     public var primaryConfidence: Double
+    /// Frames past a frame the decision about it depends on: what a streaming run of this analysis would
+    /// have to wait for (voice-activity context + the longest chunk + the talker-change window).
+    public var lookaheadFrames: Int
 }
 
 /// The privacy filter: voice activity, speaker embeddings and proximity cues decide, for every chunk of
@@ -211,7 +214,8 @@ public struct PrivacyFilter: Sendable {
             }
         }
         return RedactionPlan(decisions: decisions, speechProbability: p, chunks: chunks.map(\.chunk), primaryProbability: probability, redacted: redacted,
-                             primaryDecision: decision, primaryConfidence: confidence)
+                             primaryDecision: decision, primaryConfidence: confidence,
+                             lookaheadFrames: VoiceActivityFeatures.lookaheadFrames + maximumChunkFrames + changeWindow)
     }
 
     /// Frame level (dB) and energies above and below 2.5 kHz of the speech frames (others: −120 dB, 0, 0).

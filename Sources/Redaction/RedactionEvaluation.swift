@@ -6,20 +6,25 @@ public import Manifests
 /// Frame-level evaluation of the privacy filter on mixtures with ground-truth frame labels
 /// (`P` primary, `B` background, `O` overlap, `N` none; 10 ms each).
 public struct RedactionEvaluation: Sendable, Codable {
-    /// Mixtures evaluated, and those that failed (with the reason).
+    /// Mixtures evaluated.
     public var mixtures: Int
+    /// Mixtures that failed, with the reason.
     public var failures: [String]
-    /// Primary-only frames, and the share kept (retention; target ≥ 0.95).
+    /// Primary-only frames (10 ms).
     public var primaryFrames: Int
+    /// Share of them kept (retention, 0…1; target ≥ 0.95).
     public var primaryRetention: Double
-    /// Background-only (non-overlapped) frames, and the share left unredacted (leakage; target ≤ 0.05).
+    /// Background-only (non-overlapped) frames.
     public var backgroundFrames: Int
+    /// Share of them left unredacted (leakage, 0…1; target ≤ 0.05).
     public var backgroundLeakage: Double
-    /// Overlapped frames, and the share left unredacted.
+    /// Overlapped frames.
     public var overlapFrames: Int
+    /// Share of them left unredacted (0…1).
     public var overlapKept: Double
-    /// Non-speech frames, and the share removed.
+    /// Non-speech frames.
     public var noneFrames: Int
+    /// Share of them removed (0…1).
     public var noneRemoved: Double
     /// ROC-AUC of the voice activity probabilities against the labels (speech = P, B, O), every 5th frame.
     public var voiceActivityAUC: Double

@@ -4,8 +4,9 @@ public import Foundation
 public struct RedactionReport: Sendable, Codable {
     /// One removed stretch of audio.
     public struct Segment: Sendable, Codable {
-        /// Start and end, seconds from the start of the input.
+        /// Start, seconds from the start of the input.
         public var start: Double
+        /// End, seconds from the start of the input.
         public var end: Double
         /// Why: `other_talker`, `uncertain` (unattributable or mixed speech) or `guard` (margin around removed speech).
         public var reason: String
@@ -17,26 +18,42 @@ public struct RedactionReport: Sendable, Codable {
         enum CodingKeys: String, CodingKey { case start, end, reason, confidence; case meanScore = "mean_score" }
     }
 
+    /// Format tag.
     public var format = "voiceguard-redaction-log"
+    /// Format version.
     public var version = 1
+    /// The program and version that wrote it.
     public var tool: String
+    /// Input path (`-` for stdin).
     public var input: String
+    /// Output path (`-` for stdout).
     public var output: String
     /// `enrolled` or `dominant`.
     public var mode: String
+    /// How the primary talker was chosen, in words.
     public var primaryDecision: String
+    /// Confidence of that decision (0…1).
     public var primaryConfidence: Double
+    /// Replacement method: mute, noise or tone.
     public var method: String
+    /// Overlap / uncertainty policy: mute or keep.
     public var overlap: String
+    /// Attenuation of removed audio, dB.
     public var attenuationDB: Double
     /// Input duration, seconds.
     public var durationSeconds: Double
+    /// Seconds of speech found.
     public var speechSeconds: Double
+    /// Seconds of speech kept.
     public var keptSpeechSeconds: Double
+    /// Seconds removed (speech, possible speech and guards).
     public var removedSeconds: Double
-    /// Look-ahead of the analysis, seconds (whole-file mode sees the whole file; this is what the models need).
+    /// Look-ahead the decisions depend on, seconds (whole-file mode reads the whole file first; a streaming run of
+    /// the same analysis would delay its output by this much).
     public var lookaheadSeconds: Double
+    /// Wall-clock seconds of reading, analysis and redaction.
     public var processingSeconds: Double
+    /// Every removed stretch, in time order.
     public var segments: [Segment]
 
     enum CodingKeys: String, CodingKey {
@@ -64,7 +81,7 @@ public struct RedactionReport: Sendable, Codable {
         speechSeconds = Double(speech) / 100
         keptSpeechSeconds = Double(plan.decisions.indices.filter { plan.decisions[$0] != .nonSpeech && !plan.redacted[$0] }.count) / 100
         removedSeconds = Double(plan.redacted.filter { $0 }.count) / 100
-        lookaheadSeconds = Double(VoiceActivityFeatures.lookaheadFrames + 60) / 100
+        lookaheadSeconds = Double(plan.lookaheadFrames) / 100
         self.processingSeconds = processingSeconds
         var segments: [Segment] = []
         var f = 0

@@ -29,7 +29,9 @@ public enum RedactionTrainer {
     ///   - speakers: rows of `split == split` with a `speaker` train the speaker projection.
     ///   - noises: signals (16 kHz) mixed into copies of the mixtures at 0–20 dB SNR (music clips; white noise is added too).
     ///   - log: progress lines.
+    ///   - backgroundWeight: how many times each background-talker frame counts in the voice activity training.
     public static func train(mixtures: Manifest, speakers: Manifest, noises: [[Float]], split: String = "train",
+                             backgroundWeight: Int = 1,
                              log: (String) -> Void = { _ in }) throws(RedactionError) -> RedactionModel {
         var rng = SplitMixNoise(seed: 20_261_126)
         // 1. Voice activity.
@@ -52,8 +54,12 @@ public enum RedactionTrainer {
             for version in versions {
                 let m = features.compute(version)
                 for f in stride(from: Int(rng.next() % 3), to: min(m.frameCount, labels.count), by: 3) {
-                    vadX.append(Array(m[f]))
-                    vadY.append(labels[f] != "N")
+                    // Background-talker frames count `backgroundWeight` times: quiet, distant voices are what
+                    // a privacy filter must not miss, and they are a minority of the speech frames.
+                    for _ in 0..<(labels[f] == "B" ? backgroundWeight : 1) {
+                        vadX.append(Array(m[f]))
+                        vadY.append(labels[f] != "N")
+                    }
                 }
             }
         }

@@ -136,6 +136,7 @@ struct RedactEvalCommand: ParsableCommand {
     @Option(name: .long, help: "enrolled, dominant or both.") var mode = "both"
     @Option(name: .long, help: "Uncertain speech: mute or keep.") var overlap = "mute"
     @Option(name: .long, help: "Redaction model file (default: the one built in).") var model: String?
+    @Option(name: .long, help: "Utterance manifest (speaker column) for the re-identification attack's clean enrollments.") var speakers: String?
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
@@ -149,13 +150,19 @@ struct RedactEvalCommand: ParsableCommand {
             filter.overlap = policy
             let rows = try loadManifest(manifest, requiring: ["split", "frame_labels"])
             var results: [String: RedactionEvaluation] = [:]
+            var attacks: [String: ReidentificationResult] = [:]
+            let speakerRows = try speakers.map { try loadManifest($0, requiring: ["speaker"]) }
             for m in mode == "both" ? ["enrolled", "dominant"] : [mode] {
                 results[m] = RedactionEvaluation.run(filter, manifest: rows, split: split, enrolled: m == "enrolled")
+                if let speakerRows {
+                    attacks[m] = ReidentificationResult.run(filter, mixtures: rows, speakers: speakerRows, split: split, enrolled: m == "enrolled")
+                }
             }
             if global.json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(results), as: UTF8.self))
+                struct Output: Encodable { var filter: [String: RedactionEvaluation]; var reidentification: [String: ReidentificationResult] }
+                print(String(decoding: try encoder.encode(Output(filter: results, reidentification: attacks)), as: UTF8.self))
                 return
             }
             print("| mode | mixtures | primary retention | background leakage (non-overlapped) | overlap kept | non-speech removed | VAD ROC-AUC | no dominant | speed |")
@@ -166,6 +173,14 @@ struct RedactEvalCommand: ParsableCommand {
                              r.primaryRetention * 100, r.primaryFrames, r.backgroundLeakage * 100, r.backgroundFrames,
                              r.overlapKept * 100, r.overlapFrames, r.noneRemoved * 100, r.noneFrames, r.voiceActivityAUC, r.noDominant, r.realTimeFactor))
                 for f in r.failures.prefix(5) { console.warning(f) }
+            }
+            if !attacks.isEmpty {
+                print("\n| mode | background segments | trials | attacker EER on the input | attacker EER on the redacted output | segments left without speech |")
+                print("|---|---|---|---|---|---|")
+                for m in ["enrolled", "dominant"] {
+                    guard let a = attacks[m] else { continue }
+                    print(String(format: "| %@ | %d | %d | %.1f %% | %.1f %% | %d |", m, a.segments, a.trials, a.eerUnredacted * 100, a.eerRedacted * 100, a.emptySegments))
+                }
             }
         }
     }
