@@ -2,6 +2,25 @@
 // The JSON of Models/redaction-default.json; see Models/README.md.
 let bundledRedactionJSON: String? = #"""
 {
+  "dominant_fusion" : {
+    "bias" : 1.4156977099974561,
+    "mean" : [
+      0.010554355,
+      -10.732037,
+      -11.316348
+    ],
+    "scale" : [
+      1.017148,
+      6.9426045,
+      6.6879034
+    ],
+    "weights" : [
+      0.7837111984647249,
+      2.2612421932829565,
+      0.542495291164228
+    ]
+  },
+  "dominant_keep_threshold" : 0.21543647348880768,
   "format" : "voiceguard-redaction",
   "fusion" : {
     "bias" : 1.411184310591137,

@@ -169,13 +169,21 @@ public struct PrivacyFilter: Sendable {
                                                                     levels: chunks.map(\.chunk.relativeLevelDB), neighbourhood: dominantNeighbourhood)
         }
         var decisions = [FrameDecision](repeating: .nonSpeech, count: n)
-        let keep = Float(model.keepThreshold), lower = Float(max(0, model.keepThreshold - model.uncertainMargin))
+        let keepThreshold = isDominantMode(mode) ? model.dominantKeepThreshold : model.keepThreshold
+        let keep = Float(keepThreshold), lower = Float(max(0, keepThreshold - model.uncertainMargin))
         var probability = [Float?](repeating: nil, count: n)
+        // Enrolled: raw cosines with the enrollment; dominant: cosines normalised within the recording.
+        var isDominant = false
+        if case .dominant = mode { isDominant = true }
+        let scores: [Float?] = reference.map { r in
+            isDominant ? Self.normalizedScores(chunks, reference: r) : chunks.map { c in c.embedding.map { e in zip(e, r).reduce(Float(0)) { $0 + $1.0 * $1.1 } } }
+        } ?? chunks.map { _ in nil }
         for i in chunks.indices {
             var chunk = chunks[i].chunk
-            if let e = chunks[i].embedding, let reference {
-                chunk.score = zip(e, reference).reduce(Float(0)) { $0 + $1.0 * $1.1 }
-                chunk.primaryProbability = model.primaryProbability(score: chunk.score!, relativeLevelDB: chunk.relativeLevelDB, tiltDB: chunk.tiltDB)
+            if chunks[i].embedding != nil, reference != nil, let score = scores[i] {
+                chunk.score = score
+                chunk.primaryProbability = model.primaryProbability(score: score, relativeLevelDB: chunk.relativeLevelDB, tiltDB: chunk.tiltDB,
+                                                                    dominant: isDominant)
                 chunk.decision = chunk.primaryProbability >= keep ? .primary : (chunk.primaryProbability < lower ? .other : .uncertain)
                 for f in chunk.frames where speech[f] { probability[f] = chunk.primaryProbability }
             } else {
@@ -248,6 +256,27 @@ public struct PrivacyFilter: Sendable {
     static func referenceLevel(_ level: [Float], speech: [Bool]) -> Float {
         let levels = level.indices.filter { speech[$0] }.map { level[$0] }.sorted()
         return levels.isEmpty ? 0 : levels[min(levels.count - 1, Int(Double(levels.count) * 0.95))]
+    }
+
+    private func isDominantMode(_ mode: PrimaryTalkerMode) -> Bool {
+        if case .dominant = mode { return true }
+        return false
+    }
+
+    /// Cosine of each chunk's embedding with `reference`, normalised within the recording: minus the
+    /// speech-weighted mean over its chunks, divided by their standard deviation (so a channel mismatch between
+    /// enrollment and recording, which shifts every cosine, does not move the decision). Nil without an embedding.
+    static func normalizedScores(_ chunks: [(chunk: SpeechChunk, embedding: [Float]?)], reference: [Float]) -> [Float?] {
+        let raw = chunks.map { c in c.embedding.map { e in zip(e, reference).reduce(Float(0)) { $0 + $1.0 * $1.1 } } }
+        var sum = 0.0, squares = 0.0, weight = 0.0
+        for (c, s) in zip(chunks, raw) {
+            guard let s else { continue }
+            let w = Double(c.chunk.speechFrames)
+            sum += w * Double(s); squares += w * Double(s) * Double(s); weight += w
+        }
+        guard weight > 0 else { return raw }
+        let mean = sum / weight, spread = max(0.05, (max(0, squares / weight - mean * mean)).squareRoot())
+        return raw.map { $0.map { Float((Double($0) - mean) / spread) } }
     }
 
     /// Cuts `run` where the mean speech level of the `minimumFrames` before and after a frame differ by at least

@@ -19,6 +19,11 @@ public struct RedactionModel: Sendable, Codable {
     public var fusion: LogisticRegression
     /// A chunk is the primary talker when its fused probability is at least this (0…1).
     public var keepThreshold: Double
+    /// Dominant mode's fusion: the same cues, with the cosine normalised within the recording
+    /// (`PrivacyFilter.normalizedScores`), since the reference comes from the recording itself.
+    public var dominantFusion: LogisticRegression
+    /// Dominant mode's keep threshold (0…1).
+    public var dominantKeepThreshold: Double
     /// Below `keepThreshold − uncertainMargin` a chunk is another talker; in between it is uncertain.
     public var uncertainMargin: Double
     /// What it was trained on.
@@ -27,13 +32,16 @@ public struct RedactionModel: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case format, version, training
         case voiceActivity = "voice_activity", speechThreshold = "speech_threshold"
-        case fusion
+        case fusion, dominantFusion = "dominant_fusion", dominantKeepThreshold = "dominant_keep_threshold"
         case speakerProjection = "speaker_projection", keepThreshold = "keep_threshold", uncertainMargin = "uncertain_margin"
     }
 
     /// Creates a model.
     public init(voiceActivity: LogisticRegression, speechThreshold: Double, speakerProjection: LinearDiscriminant,
-                fusion: LogisticRegression, keepThreshold: Double, uncertainMargin: Double, training: [String: String]) {
+                fusion: LogisticRegression, keepThreshold: Double, dominantFusion: LogisticRegression, dominantKeepThreshold: Double,
+                uncertainMargin: Double, training: [String: String]) {
+        self.dominantFusion = dominantFusion
+        self.dominantKeepThreshold = dominantKeepThreshold
         self.voiceActivity = voiceActivity
         self.speechThreshold = speechThreshold
         self.speakerProjection = speakerProjection
@@ -62,19 +70,23 @@ public struct RedactionModel: Sendable, Codable {
               lda.projection.count == lda.outputDimension * lda.inputDimension, lda.projection.allSatisfy(\.isFinite) else {
             throw .badModel(path: path, detail: "speaker projection \(lda.outputDimension)×\(lda.inputDimension); expected input \(SpeakerFeatures.statisticsDimension)")
         }
-        guard model.fusion.weights.count == 3, model.fusion.mean.count == 3, model.fusion.scale.count == 3,
-              (model.fusion.weights + [model.fusion.bias]).allSatisfy(\.isFinite) else {
-            throw .badModel(path: path, detail: "fusion has \(model.fusion.weights.count) weights; expected 3")
+        for fusion in [model.fusion, model.dominantFusion] {
+            guard fusion.weights.count == 3, fusion.mean.count == 3, fusion.scale.count == 3,
+                  (fusion.weights + [fusion.bias]).allSatisfy(\.isFinite) else {
+                throw .badModel(path: path, detail: "fusion has \(fusion.weights.count) weights; expected 3")
+            }
         }
-        guard (0...1).contains(model.speechThreshold), (0...1).contains(model.keepThreshold), model.uncertainMargin >= 0 else {
+        guard (0...1).contains(model.speechThreshold), (0...1).contains(model.keepThreshold), (0...1).contains(model.dominantKeepThreshold),
+              model.uncertainMargin >= 0 else {
             throw .badModel(path: path, detail: "thresholds out of range")
         }
         return model
     }
 
     /// Probability (0…1) that a chunk with these cues is the primary talker.
-    public func primaryProbability(score: Float, relativeLevelDB: Float, tiltDB: Float) -> Float {
-        let z = fusion.score([score, relativeLevelDB, tiltDB])
+    /// - Parameter dominant: use dominant mode's fusion (the score is then the within-recording normalised cosine).
+    public func primaryProbability(score: Float, relativeLevelDB: Float, tiltDB: Float, dominant: Bool = false) -> Float {
+        let z = (dominant ? dominantFusion : fusion).score([score, relativeLevelDB, tiltDB])
         return Float(1 / (1 + Foundation.exp(-z)))
     }
 

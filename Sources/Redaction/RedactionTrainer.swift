@@ -73,7 +73,8 @@ public enum RedactionTrainer {
         let placeholderFusion = LogisticRegression(mean: [0, 0, 0], scale: [1, 1, 1], weights: [1, 0, 0], bias: 0)
         let provisional = RedactionModel(voiceActivity: vad, speechThreshold: 0.5,
                                          speakerProjection: LinearDiscriminant(mean: [Float](repeating: 0, count: 80), projection: [Float](repeating: 0, count: 80), outputDimension: 1),
-                                         fusion: placeholderFusion, keepThreshold: 0.5, uncertainMargin: 0, training: [:])
+                                         fusion: placeholderFusion, keepThreshold: 0.5, dominantFusion: placeholderFusion,
+                                         dominantKeepThreshold: 0.5, uncertainMargin: 0, training: [:])
         let filter = PrivacyFilter(model: provisional)
         for record in speakers.records where record["split"] == split {
             guard let who = record["speaker"], !who.isEmpty, let audio = try? AudioFileReader.read(path: record.resolvedPath),
@@ -89,9 +90,10 @@ public enum RedactionTrainer {
         do { lda = try LinearDiscriminant.fit(features: statsX, labels: statsY, dimensions: 32, shrinkage: 1e-2) } catch { throw RedactionError(error) }
         // 3. Fusion of the chunk cues, and the threshold keeping 97 % of primary speech, on the enrolled training mixtures.
         var model = RedactionModel(voiceActivity: vad, speechThreshold: 0.5, speakerProjection: lda, fusion: placeholderFusion,
-                                   keepThreshold: 0.5, uncertainMargin: 0.2, training: [:])
+                                   keepThreshold: 0.5, dominantFusion: placeholderFusion, dominantKeepThreshold: 0.5,
+                                   uncertainMargin: 0.2, training: [:])
         let scorer = PrivacyFilter(model: model)
-        var cues: [[Float]] = [], isPrimary: [Bool] = []
+        var cues: [[Float]] = [], normalizedCues: [[Float]] = [], isPrimary: [Bool] = []
         var enrolled: [(signal: [Float], labels: [Character], enrollment: Enrollment)] = []
         for (record, signal, labels) in mixtureSignals {
             guard let path = sidecar(record, column: "enrollment", manifest: mixtures),
@@ -99,19 +101,25 @@ public enum RedactionTrainer {
                   let enrollment = try? scorer.enroll([(path, clip)]) else { continue }
             enrolled.append((signal, labels, enrollment))
             let p = scorer.speechProbabilities(signal)
-            for (chunk, embedding) in scorer.chunks(signal, speech: p.map { $0 >= 0.5 }) {
-                guard let embedding else { continue }
+            let chunks = scorer.chunks(signal, speech: p.map { $0 >= 0.5 })
+            let scores = PrivacyFilter.normalizedScores(chunks, reference: enrollment.embedding)
+            for ((chunk, embedding), score) in zip(chunks, scores) {
+                guard let score, let embedding else { continue }
                 let frameLabels = chunk.frames.filter { $0 < labels.count && labels[$0] != "N" }.map { labels[$0] }
                 guard frameLabels.count >= 10 else { continue }
                 let primaryShare = Double(frameLabels.filter { $0 == "P" }.count) / Double(frameLabels.count)
                 let backgroundShare = Double(frameLabels.filter { $0 == "B" }.count) / Double(frameLabels.count)
                 guard primaryShare >= 0.7 || backgroundShare >= 0.7 else { continue }  // mixed chunks do not train the fusion
                 cues.append([zip(embedding, enrollment.embedding).reduce(Float(0)) { $0 + $1.0 * $1.1 }, chunk.relativeLevelDB, chunk.tiltDB])
+                normalizedCues.append([score, chunk.relativeLevelDB, chunk.tiltDB])
                 isPrimary.append(primaryShare >= 0.7)
             }
         }
         guard cues.count >= 30 else { throw .badTrainingData(detail: "\(cues.count) labelled speech chunks in enrolled training mixtures; need ≥ 30") }
-        do { model.fusion = try LogisticRegression.train(features: cues, labels: isPrimary, l2: 1e-2) } catch { throw RedactionError(error) }
+        do {
+            model.fusion = try LogisticRegression.train(features: cues, labels: isPrimary, l2: 1e-2)
+            model.dominantFusion = try LogisticRegression.train(features: normalizedCues, labels: isPrimary, l2: 1e-2)
+        } catch { throw RedactionError(error) }
         // Threshold: the smoothed probability keeping 97 % of primary frames over the enrolled training mixtures.
         let calibrated = PrivacyFilter(model: model)
         var primary: [Float] = [], background: [Float] = []
@@ -125,8 +133,20 @@ public enum RedactionTrainer {
         guard primary.count >= 100 else { throw .badTrainingData(detail: "\(primary.count) scored primary frames; need ≥ 100") }
         primary.sort()
         model.keepThreshold = Double(primary[Int(Double(primary.count) * 0.03)])
-        model.uncertainMargin = min(0.2, model.keepThreshold)
+        // Dominant mode: the same rule over dominant-mode plans of every training mixture.
+        let dominantScorer = PrivacyFilter(model: model)
+        var dominantPrimary: [Float] = []
+        for (_, signal, labels) in mixtureSignals {
+            guard let plan = try? dominantScorer.plan(AudioBuffer(mono: signal, sampleRate: AnalysisSignal.sampleRate), mode: .dominant) else { continue }
+            for f in 0..<min(labels.count, plan.primaryProbability.count) where labels[f] == "P" {
+                if let q = plan.primaryProbability[f] { dominantPrimary.append(q) }
+            }
+        }
+        dominantPrimary.sort()
+        model.dominantKeepThreshold = dominantPrimary.isEmpty ? model.keepThreshold : Double(dominantPrimary[Int(Double(dominantPrimary.count) * 0.03)])
+        model.uncertainMargin = min(0.2, model.keepThreshold, model.dominantKeepThreshold)
         let leaked = background.filter { Double($0) >= model.keepThreshold }.count
+        log(String(format: "dominant mode: keep threshold %.3f (97 %% of %d primary frames of all training mixtures)", model.dominantKeepThreshold, dominantPrimary.count))
         log(String(format: "fusion on %d chunks (weights: score %.2f, level %.2f, tilt %.2f): keep threshold %.3f keeps 97 %% of %d primary frames; %.1f %% of %d background frames above it",
                    cues.count, model.fusion.weights[0], model.fusion.weights[1], model.fusion.weights[2], model.keepThreshold, primary.count,
                    100 * Double(leaked) / Double(max(1, background.count)), background.count))
