@@ -103,6 +103,23 @@ struct RedactionTests {
         #expect(one.embedding.map { zip($0, talkers[0]).reduce(0) { $0 + $1.0 * $1.1 } > 0.99 } == true && abs(one.confidence - 0.8) < 0.01)
     }
 
+    @Test("within-recording score normalisation: zero mean, unit spread, blind to a shift of every embedding's cosine")
+    func normalizedScores() {
+        func unit(_ v: [Float]) -> [Float] { let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot(); return v.map { $0 / n } }
+        let embeddings = [unit([1, 0.2, 0]), unit([1, 0.5, 0]), unit([0.2, 1, 0]), nil]
+        let chunks = embeddings.map { e in
+            (chunk: SpeechChunk(frames: 0..<100, speechFrames: 100, score: nil, relativeLevelDB: 0, tiltDB: 0, primaryProbability: 0, decision: .uncertain),
+             embedding: e)
+        }
+        let scores = PrivacyFilter.normalizedScores(chunks, reference: unit([1, 0, 0]))
+        #expect(scores[3] == nil)
+        let values = scores.compactMap { $0 }
+        let mean = values.reduce(0, +) / 3
+        let spread = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 3).squareRoot()
+        #expect(abs(mean) < 1e-5 && abs(spread - 1) < 1e-4, "mean \(mean), spread \(spread)")
+        #expect(values[0] > values[1] && values[1] > values[2])
+    }
+
     @Test("redactor: removed frames are replaced at the set level, boundaries are click-free, every channel", arguments: RedactionMethod.allCases)
     func redactor(method: RedactionMethod) {
         let rate = 48_000.0
