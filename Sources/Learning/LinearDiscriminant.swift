@@ -98,6 +98,7 @@ public struct LinearDiscriminant: Sendable, Hashable, Codable {
         return LinearDiscriminant(mean: mean.map { Float($0) }, projection: projection, outputDimension: k)
     }
 
+    /// Lower-triangular L with L Lᵀ = A for symmetric positive-definite A (n × n, row-major); nil otherwise.
     static func cholesky(_ a: [Double], _ n: Int) -> [Double]? {
         var l = [Double](repeating: 0, count: n * n)
         for i in 0..<n {

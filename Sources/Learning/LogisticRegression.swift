@@ -22,7 +22,12 @@ public struct LogisticRegression: Sendable, Hashable, Codable {
     }
 
     /// The linear score (log-odds) of one feature vector.
-    public func score(_ x: [Float]) -> Double {
+    public func score(_ x: [Float]) -> Double { x.withUnsafeBufferPointer { score($0) } }
+
+    /// The linear score (log-odds) of a row slice of a feature matrix (no copy).
+    public func score(_ x: ArraySlice<Float>) -> Double { x.withUnsafeBufferPointer { score($0) } }
+
+    private func score(_ x: UnsafeBufferPointer<Float>) -> Double {
         var s = bias
         for i in weights.indices { s += weights[i] * Double((x[i] - mean[i]) / scale[i]) }
         return s
@@ -110,19 +115,7 @@ public struct LogisticRegression: Sendable, Hashable, Codable {
 
     /// Solves A x = b for symmetric positive-definite A (n × n, row-major) by Cholesky.
     static func solveSymmetric(_ a: [Double], _ b: [Double], _ n: Int) -> [Double]? {
-        var l = [Double](repeating: 0, count: n * n)
-        for i in 0..<n {
-            for j in 0...i {
-                var sum = a[i * n + j]
-                for k in 0..<j { sum -= l[i * n + k] * l[j * n + k] }
-                if i == j {
-                    guard sum > 0 else { return nil }
-                    l[i * n + i] = sum.squareRoot()
-                } else {
-                    l[i * n + j] = sum / l[j * n + j]
-                }
-            }
-        }
+        guard let l = LinearDiscriminant.cholesky(a, n) else { return nil }
         var y = [Double](repeating: 0, count: n)
         for i in 0..<n {
             var sum = b[i]

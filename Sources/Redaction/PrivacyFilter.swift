@@ -125,7 +125,7 @@ public struct PrivacyFilter: Sendable {
     public func speechProbabilities(_ signal: [Float]) -> [Float] {
         let features = activity.compute(signal)
         return (0..<features.frameCount).map { f in
-            let z = model.voiceActivity.score(Array(features[f]))
+            let z = model.voiceActivity.score(features[f])
             return Float(1 / (1 + Foundation.exp(-z)))
         }
     }
@@ -144,8 +144,9 @@ public struct PrivacyFilter: Sendable {
         var signal: [Float] = []
         for clip in clips { signal += try AnalysisSignal.make(clip.audio) }
         let paths = clips.map(\.path).joined(separator: ", ")
-        guard let (e, seconds) = embedding(signal), seconds >= Self.minimumEnrollmentSeconds else {
-            throw .enrollmentTooShort(path: paths, speechSeconds: embedding(signal)?.speechSeconds ?? 0,
+        let result = embedding(signal)
+        guard let (e, seconds) = result, seconds >= Self.minimumEnrollmentSeconds else {
+            throw .enrollmentTooShort(path: paths, speechSeconds: result?.speechSeconds ?? 0,
                                       minimumSeconds: Self.minimumEnrollmentSeconds)
         }
         return Enrollment(embedding: e, speechSeconds: seconds)
@@ -231,7 +232,8 @@ public struct PrivacyFilter: Sendable {
         let n = speech.count
         var level = [Float](repeating: -120, count: n), high = [Float](repeating: 0, count: n), low = [Float](repeating: 0, count: n)
         let fft = RealFFT(size: 512)
-        var frame = [Float](repeating: 0, count: 512)
+        let frame = RealFFT.allocate(512), spectrum = RealFFT.allocate(514)
+        defer { RealFFT.deallocate(frame); RealFFT.deallocate(spectrum) }
         let window = WindowKind.hann.values(length: 400)
         for f in 0..<n where speech[f] {
             let start = f * AnalysisSignal.hop + AnalysisSignal.hop / 2 - 200
@@ -243,7 +245,7 @@ public struct PrivacyFilter: Sendable {
                 energy += v * v
             }
             level[f] = 10 * Foundation.log10(energy / 400 + 1e-12)
-            let spectrum = fft.forward(frame)
+            fft.forward(frame.baseAddress!, spectrum.baseAddress!)
             for k in 10..<224 {  // 312 Hz … 7 kHz
                 let power = spectrum[2 * k] * spectrum[2 * k] + spectrum[2 * k + 1] * spectrum[2 * k + 1]
                 if k < 80 { low[f] += power } else { high[f] += power }

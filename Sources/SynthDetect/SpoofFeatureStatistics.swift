@@ -61,13 +61,14 @@ extension SpoofFeatureExtractor {
     /// mean then standard deviation of each coefficient (32 values).
     static func subbandCepstra(_ bandLog: [Float], frames speech: [Int]) -> [Float] {
         let bands = linearBandCount, width = 8, keep = 4
+        let basis = subbandDCT
         var coefficients = [Float](repeating: 0, count: speech.count * 16)
         for (i, f) in speech.enumerated() {
             for sub in 0..<4 {
                 for q in 1...keep {
                     var s: Float = 0
                     for n in 0..<width {
-                        s += bandLog[f * bands + sub * width + n] * Float(cos(Double.pi * Double(2 * n + 1) * Double(q) / Double(2 * width)))
+                        s += bandLog[f * bands + sub * width + n] * basis[(q - 1) * width + n]
                     }
                     coefficients[i * 16 + sub * keep + q - 1] = s * Float((2.0 / Double(width)).squareRoot())
                 }
@@ -75,6 +76,11 @@ extension SpoofFeatureExtractor {
         }
         let m = FeatureMatrix(frameCount: speech.count, dimension: 16, values: coefficients)
         return meanAndSpread(m, columns: 0..<16, frames: Array(0..<speech.count))
+    }
+
+    /// DCT-II basis rows c1…c4 over 8 points (row-major), computed once.
+    static let subbandDCT: [Float] = (1...4).flatMap { q in
+        (0..<8).map { n in Float(cos(Double.pi * Double(2 * n + 1) * Double(q) / 16)) }
     }
 
     /// 16 bands of 250 Hz: mean log power of each relative to the mean over bands (level-free), then each band's
