@@ -138,7 +138,7 @@ let package = Package(
             name: "RedactionTests", dependencies: ["VoiceGuardTestSupport", "Redaction", "Learning", "AudioIO", "DSP"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "CLITests", dependencies: ["VoiceGuardTestSupport", "VoiceGuardCLI"],
+            name: "CLITests", dependencies: ["VoiceGuardTestSupport", "VoiceGuardCLI", "AudioIO"],
             swiftSettings: swiftSettings),
     ]
 )

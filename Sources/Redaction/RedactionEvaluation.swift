@@ -43,8 +43,9 @@ public struct RedactionEvaluation: Sendable, Codable {
         case realTimeFactor = "real_time_factor"
     }
 
-    /// Evaluates `filter` on the rows of `manifest` with `split` (enrolled mode: only rows with an `enrollment` clip).
-    public static func run(_ filter: PrivacyFilter, manifest: Manifest, split: String, enrolled: Bool) -> RedactionEvaluation {
+    /// Evaluates `filter` on the rows of `manifest` with `split` (enrolled mode: only rows with an `enrollment` clip),
+    /// whole-file analysis or, with `streaming`, the streaming filter (`StreamingPrivacyFilter`, output rendered too).
+    public static func run(_ filter: PrivacyFilter, manifest: Manifest, split: String, enrolled: Bool, streaming: Bool = false) -> RedactionEvaluation {
         var counts = [Character: (total: Int, redacted: Int)]()
         var failures: [String] = [], evaluated = 0, noDominant = 0
         var audioSeconds = 0.0, processing = 0.0
@@ -63,7 +64,7 @@ public struct RedactionEvaluation: Sendable, Codable {
                 } else {
                     mode = .dominant
                 }
-                let plan = try filter.plan(audio, mode: mode)
+                let plan = streaming ? try StreamingPrivacyFilter.plan(audio, filter: filter, mode: mode).plan : try filter.plan(audio, mode: mode)
                 processing += Date().timeIntervalSince(started)
                 audioSeconds += Double(audio.frameCount) / audio.sampleRate
                 if !enrolled && plan.primaryDecision.hasPrefix("no ") { noDominant += 1 }

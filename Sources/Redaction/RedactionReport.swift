@@ -1,5 +1,61 @@
 public import Foundation
 
+/// The frame-by-frame record of a redaction, reduced to what the report needs.
+public struct RedactionLog: Sendable {
+    /// Frames (10 ms) of speech (any decision but non-speech).
+    public var speechFrames = 0
+    /// Speech frames kept.
+    public var keptSpeechFrames = 0
+    /// Frames removed.
+    public var removedFrames = 0
+    /// Every removed stretch, in time order.
+    public var segments: [RedactionReport.Segment] = []
+}
+
+/// Accumulates a `RedactionLog` one 10 ms frame at a time (memory grows with the number of removed segments only).
+public struct RedactionLogBuilder: Sendable {
+    private var log = RedactionLog()
+    private var frame = 0
+    private var runStart: Int?
+    private var others = 0, uncertain = 0, scoreSum = 0.0, scored = 0
+
+    /// An empty log.
+    public init() {}
+
+    /// Adds the next frame: its decision, whether it was removed, and its cosine with the primary talker if scored.
+    public mutating func add(decision: FrameDecision, redacted: Bool, score: Float?) {
+        if decision != .nonSpeech {
+            log.speechFrames += 1
+            if !redacted { log.keptSpeechFrames += 1 }
+        }
+        if redacted {
+            log.removedFrames += 1
+            if runStart == nil { runStart = frame; others = 0; uncertain = 0; scoreSum = 0; scored = 0 }
+            if decision == .other { others += 1 } else if decision == .uncertain { uncertain += 1 }
+            if let score { scoreSum += Double(score); scored += 1 }
+        } else {
+            closeRun()
+        }
+        frame += 1
+    }
+
+    /// The log so far, with any open removed stretch closed at the last frame.
+    public func finished() -> RedactionLog {
+        var copy = self
+        copy.closeRun()
+        return copy.log
+    }
+
+    private mutating func closeRun() {
+        guard let start = runStart else { return }
+        log.segments.append(RedactionReport.Segment(
+            start: Double(start) / 100, end: Double(frame) / 100,
+            reason: others >= uncertain && others > 0 ? "other_talker" : (uncertain > 0 ? "uncertain" : "guard"),
+            meanScore: scored > 0 ? scoreSum / Double(scored) : nil, confidence: Double(others) / Double(frame - start)))
+        runStart = nil
+    }
+}
+
 /// The machine-readable record of a redaction: what was decided and every segment removed.
 public struct RedactionReport: Sendable, Codable {
     /// One removed stretch of audio.
@@ -10,7 +66,7 @@ public struct RedactionReport: Sendable, Codable {
         public var end: Double
         /// Why: `other_talker`, `uncertain` (unattributable or mixed speech) or `guard` (margin around removed speech).
         public var reason: String
-        /// Mean cosine with the primary talker over its scored frames (−1…1), nil when none was scored.
+        /// Mean cosine with the primary talker over its scored speech frames (−1…1), nil when none was scored.
         public var meanScore: Double?
         /// Share of its frames that were confidently another talker (0…1).
         public var confidence: Double
@@ -51,6 +107,10 @@ public struct RedactionReport: Sendable, Codable {
     /// Look-ahead the decisions depend on, seconds (whole-file mode reads the whole file first; a streaming run of
     /// the same analysis would delay its output by this much).
     public var lookaheadSeconds: Double
+    /// `whole-file` (the whole recording analysed before anything is written) or `streaming`.
+    public var analysis = "whole-file"
+    /// Streaming: the largest lag of the output behind the input observed, seconds (≤ `lookaheadSeconds`).
+    public var measuredLagSeconds: Double?
     /// Wall-clock seconds of reading, analysis and redaction.
     public var processingSeconds: Double
     /// Every removed stretch, in time order.
@@ -61,44 +121,42 @@ public struct RedactionReport: Sendable, Codable {
         case primaryDecision = "primary_decision", primaryConfidence = "primary_confidence"
         case attenuationDB = "attenuation_db", durationSeconds = "duration_seconds", speechSeconds = "speech_seconds"
         case keptSpeechSeconds = "kept_speech_seconds", removedSeconds = "removed_seconds"
-        case lookaheadSeconds = "lookahead_seconds", processingSeconds = "processing_seconds"
+        case lookaheadSeconds = "lookahead_seconds", processingSeconds = "processing_seconds", analysis
+        case measuredLagSeconds = "measured_lag_seconds"
     }
 
     /// Builds the report of a plan.
     public init(plan: RedactionPlan, input: String, output: String, mode: String, method: String, overlap: String,
                 attenuationDB: Double, duration: Double, processingSeconds: Double, tool: String) {
+        var log = RedactionLogBuilder()
+        var chunkScore = [Float?](repeating: nil, count: plan.decisions.count)
+        for chunk in plan.chunks { for f in chunk.frames where f < chunkScore.count { chunkScore[f] = chunk.score } }
+        for f in plan.decisions.indices { log.add(decision: plan.decisions[f], redacted: plan.redacted[f], score: chunkScore[f]) }
+        self.init(log: log.finished(), input: input, output: output, mode: mode, primaryDecision: plan.primaryDecision,
+                  primaryConfidence: plan.primaryConfidence, method: method, overlap: overlap, attenuationDB: attenuationDB,
+                  duration: duration, lookaheadSeconds: Double(plan.lookaheadFrames) / 100, processingSeconds: processingSeconds, tool: tool)
+    }
+
+    /// Builds a report from a finished log (whole-file or streaming).
+    public init(log: RedactionLog, input: String, output: String, mode: String, primaryDecision: String, primaryConfidence: Double,
+                method: String, overlap: String, attenuationDB: Double, duration: Double, lookaheadSeconds: Double,
+                processingSeconds: Double, tool: String) {
         self.tool = tool
         self.input = input
         self.output = output
         self.mode = mode
-        primaryDecision = plan.primaryDecision
-        primaryConfidence = plan.primaryConfidence
+        self.primaryDecision = primaryDecision
+        self.primaryConfidence = primaryConfidence
         self.method = method
         self.overlap = overlap
         self.attenuationDB = attenuationDB
         durationSeconds = duration
-        let speech = plan.decisions.filter { $0 != .nonSpeech }.count
-        speechSeconds = Double(speech) / 100
-        keptSpeechSeconds = Double(plan.decisions.indices.filter { plan.decisions[$0] != .nonSpeech && !plan.redacted[$0] }.count) / 100
-        removedSeconds = Double(plan.redacted.filter { $0 }.count) / 100
-        lookaheadSeconds = Double(plan.lookaheadFrames) / 100
+        speechSeconds = Double(log.speechFrames) / 100
+        keptSpeechSeconds = Double(log.keptSpeechFrames) / 100
+        removedSeconds = Double(log.removedFrames) / 100
+        self.lookaheadSeconds = lookaheadSeconds
         self.processingSeconds = processingSeconds
-        var segments: [Segment] = []
-        var f = 0
-        while f < plan.redacted.count {
-            guard plan.redacted[f] else { f += 1; continue }
-            var g = f
-            while g < plan.redacted.count, plan.redacted[g] { g += 1 }
-            let decisions = plan.decisions[f..<g]
-            let others = decisions.filter { $0 == .other }.count, uncertain = decisions.filter { $0 == .uncertain }.count
-            let scores = plan.chunks.filter { $0.frames.overlaps(f..<g) }.compactMap(\.score)
-            segments.append(Segment(start: Double(f) / 100, end: Double(g) / 100,
-                                    reason: others >= uncertain && others > 0 ? "other_talker" : (uncertain > 0 ? "uncertain" : "guard"),
-                                    meanScore: scores.isEmpty ? nil : Double(scores.reduce(0, +)) / Double(scores.count),
-                                    confidence: Double(others) / Double(g - f)))
-            f = g
-        }
-        self.segments = segments
+        segments = log.segments
     }
 
     /// One line for people.

@@ -30,41 +30,82 @@ public struct Redactor: Sendable {
         self.crossfadeSeconds = crossfadeSeconds
     }
 
-    /// `audio` with the frames marked in `removed` (frame f = f·10 ms ..< (f+1)·10 ms) replaced.
+    /// `audio` with the frames marked in `removed` (frame f = f·10 ms ..< (f+1)·10 ms) replaced. Samples past the
+    /// last frame take the last frame's decision (a tail the analysis did not reach is not kept when its frame is removed).
     public func apply(_ audio: AudioBuffer, removed: [Bool]) -> AudioBuffer {
-        let frames = audio.frameCount, channels = audio.channelCount
-        let perFrame = audio.sampleRate / 100
-        // Gain of the original per sample: 1 kept, g removed; ramps on the kept side of each boundary.
-        let floorGain = Float(Foundation.pow(10, -attenuationDB / 20))
-        var gain = [Float](repeating: 1, count: frames)
-        for i in 0..<frames {
-            let f = Int(Double(i) / perFrame)
-            if f < removed.count, removed[f] { gain[i] = floorGain }
+        var renderer = MaskRenderer(redactor: self, sampleRate: audio.sampleRate, channelCount: audio.channelCount)
+        var out: [Float] = []
+        out.reserveCapacity(audio.samples.count)
+        audio.samples.withUnsafeBufferPointer { x in
+            renderer.render(0..<audio.frameCount, totalFrames: audio.frameCount, input: { x[$0] }, isRemoved: { f in
+                removed.isEmpty || removed[min(f, removed.count - 1)]
+            }, into: &out)
         }
-        let ramp = max(1, Int(crossfadeSeconds * audio.sampleRate))
-        // Distance to the nearest removed sample, forward and backward, bounded by the ramp.
-        var distance = [Int](repeating: ramp, count: frames)
-        var last = -ramp - 1
-        for i in 0..<frames { if gain[i] < 1 { last = i } else { distance[i] = min(distance[i], i - last) } }
-        last = frames + ramp + 1
-        for i in stride(from: frames - 1, through: 0, by: -1) { if gain[i] < 1 { last = i } else { distance[i] = min(distance[i], last - i) } }
-        for i in 0..<frames where gain[i] == 1 && distance[i] < ramp {
-            let t = Float(distance[i]) / Float(ramp)  // 0 next to the removed region … 1 at ramp length
-            let shape = 0.5 - 0.5 * Foundation.cos(Float.pi * t)
-            gain[i] = floorGain + (1 - floorGain) * shape
-        }
-        var rng = SplitMixNoise(seed: 0x5EED)
-        var out = audio.samples
-        for i in 0..<frames where gain[i] < 1 {
-            let fill: Float
-            switch method {
-            case .mute: fill = 0
-            case .noise: fill = rng.gaussian() * 0.00316 * (1 - gain[i])  // −50 dBFS RMS
-            case .tone: fill = 0.0316 * Foundation.sin(2 * Float.pi * 1_000 * Float(i) / Float(audio.sampleRate)) * (1 - gain[i])
+        return AudioBuffer(sampleRate: audio.sampleRate, channelCount: audio.channelCount, samples: out)
+    }
+}
+
+/// Turns a frame mask into output samples, one sample frame at a time in order — the one implementation behind
+/// whole-file (`Redactor.apply`) and streaming redaction, so both write the same samples for the same mask.
+///
+/// Removed samples are scaled by the floor gain and get the replacement (noise or tone) added; kept samples within
+/// the crossfade length of a removed one ramp (raised cosine) between the floor gain and 1.
+struct MaskRenderer {
+    let redactor: Redactor
+    let sampleRate: Double
+    let channelCount: Int
+    /// Crossfade length, sample frames.
+    let ramp: Int
+    /// Sample frames per 10 ms analysis frame.
+    let perFrame: Double
+    private let floorGain: Float
+    private var noise = SplitMixNoise(seed: 0x5EED)
+
+    init(redactor: Redactor, sampleRate: Double, channelCount: Int) {
+        self.redactor = redactor
+        self.sampleRate = sampleRate
+        self.channelCount = channelCount
+        ramp = max(1, Int(redactor.crossfadeSeconds * sampleRate))
+        perFrame = sampleRate / 100
+        floorGain = Float(Foundation.pow(10, -redactor.attenuationDB / 20))
+    }
+
+    /// The analysis frame holding sample frame `i`.
+    @inline(__always) func frame(of i: Int) -> Int { Int(Double(i) / perFrame) }
+
+    /// Renders sample frames `range` (in order, continuing the previous call) of a stream of `totalFrames` sample
+    /// frames (`Int.max` while unknown: then every sample within `ramp` after the range must still be unread-safe,
+    /// i.e. `range.upperBound + ramp` must not pass the end). `input(k)` gives interleaved sample k; `isRemoved(f)`
+    /// analysis frame f's mask.
+    mutating func render(_ range: Range<Int>, totalFrames: Int, input: (Int) -> Float, isRemoved: (Int) -> Bool, into output: inout [Float]) {
+        let channels = channelCount
+        for i in range {
+            var gain: Float = 1
+            if isRemoved(frame(of: i)) {
+                gain = floorGain
+            } else if (frame(of: max(0, i - ramp))...frame(of: max(i, min(totalFrames - 1, i + ramp)))).contains(where: isRemoved) {
+                // A removed sample may lie within the ramp: the nearest one sets the gain.
+                var distance = ramp
+                for d in 1..<ramp {
+                    if (i + d < totalFrames && isRemoved(frame(of: i + d))) || (i - d >= 0 && isRemoved(frame(of: i - d))) { distance = d; break }
+                }
+                if distance < ramp {
+                    let t = Float(distance) / Float(ramp)
+                    gain = floorGain + (1 - floorGain) * (0.5 - 0.5 * Foundation.cos(Float.pi * t))
+                }
             }
-            for c in 0..<channels { out[i * channels + c] = out[i * channels + c] * gain[i] + fill }
+            if gain < 1 {
+                let fill: Float
+                switch redactor.method {
+                case .mute: fill = 0
+                case .noise: fill = noise.gaussian() * 0.00316 * (1 - gain)  // −50 dBFS RMS
+                case .tone: fill = 0.0316 * Foundation.sin(2 * Float.pi * 1_000 * Float(i % max(1, Int(sampleRate))) / Float(sampleRate)) * (1 - gain)
+                }
+                for c in 0..<channels { output.append(input(i * channels + c) * gain + fill) }
+            } else {
+                for c in 0..<channels { output.append(input(i * channels + c)) }
+            }
         }
-        return AudioBuffer(sampleRate: audio.sampleRate, channelCount: channels, samples: out)
     }
 }
 

@@ -25,6 +25,7 @@ struct RedactCommand: ParsableCommand {
     @Option(name: .long, help: "Write the JSON log of the redaction here.") var log: String?
     @Option(name: .long, help: "Write the kept/removed segments as RTTM here.") var rttm: String?
     @Option(name: .long, help: "Redaction model file (default: the one built in).") var model: String?
+    @Flag(name: .long, help: "Stream: read and write block by block with a bounded look-ahead (≤ 0.5 s, in the log) and constant memory.") var streaming = false
     @Flag(name: [.customShort("y"), .long], help: "Replace OUT if it exists.") var overwrite = false
     @OptionGroup var global: GlobalOptions
 
@@ -48,27 +49,36 @@ struct RedactCommand: ParsableCommand {
             var filter = PrivacyFilter(model: redactionModel)
             filter.overlap = PrivacyFilter.OverlapPolicy(rawValue: overlap)!
             let started = Date()
-            let audio = try AudioFileReader.read(path: input)
-            let info = try? AudioFileReader(path: input).info
+            let reader = try AudioFileReader(path: input)
+            let info = reader.info
             let mode: PrimaryTalkerMode
             if dominant { mode = .dominant } else {
                 mode = .enrolled(try filter.enroll(try keep.map { ($0, try AudioFileReader.read(path: $0)) }))
             }
-            let plan = try filter.plan(audio, mode: mode)
             let redactor = Redactor(method: RedactionMethod(rawValue: method)!, attenuationDB: attenuation)
-            let redacted = redactor.apply(audio, removed: plan.redacted)
-            var format = info?.format ?? AudioFormat(container: .wav, encoding: .pcm16)
+            var format = info.format ?? AudioFormat(container: .wav, encoding: .pcm16)
             if output != "-", let inferred = AudioFormat.inferred(fromPath: output) {
                 format = AudioFormat(container: inferred.container,
                                      encoding: AudioFormat.encodings(for: inferred.container).contains(format.encoding) ? format.encoding : inferred.encoding)
             }
             if output == "-" && ![.wav, .au, .raw].contains(format.container) { format = AudioFormat(container: .wav, encoding: .pcm16) }
-            let report = RedactionReport(plan: plan, input: input, output: output, mode: dominant ? "dominant" : "enrolled",
+            let options = AudioFileWriter.Options(overwrite: overwrite, protectedInputs: [input] + keep)
+            let tool = "voiceguard \(VoiceGuardVersion.current)", modeName = dominant ? "dominant" : "enrolled"
+            let report: RedactionReport
+            if streaming {
+                report = try redactStreaming(reader: reader, filter: filter, mode: mode, redactor: redactor, format: format, options: options,
+                                             started: started, tool: tool, modeName: modeName)
+            } else {
+                let audio = try reader.readAll()
+                let plan = try filter.plan(audio, mode: mode)
+                let redacted = redactor.apply(audio, removed: plan.redacted)
+                report = RedactionReport(plan: plan, input: input, output: output, mode: modeName,
                                          method: method, overlap: overlap, attenuationDB: attenuation,
                                          duration: Double(audio.frameCount) / audio.sampleRate,
-                                         processingSeconds: Date().timeIntervalSince(started), tool: "voiceguard \(VoiceGuardVersion.current)")
-            // Only redacted audio ever reaches the writer, which renames into place on success.
-            try AudioFileWriter.write(redacted, to: output, format: format, options: .init(overwrite: overwrite, protectedInputs: [input] + keep))
+                                         processingSeconds: Date().timeIntervalSince(started), tool: tool)
+                // Only redacted audio ever reaches the writer, which renames into place on success.
+                try AudioFileWriter.write(redacted, to: output, format: format, options: options)
+            }
             if let log { try writeText(String(decoding: try report.encoded(), as: UTF8.self) + "\n", to: log) }
             if let rttm { try writeText(report.rttm(fileID: URL(fileURLWithPath: input).deletingPathExtension().lastPathComponent), to: rttm) }
             if global.json {
@@ -76,6 +86,38 @@ struct RedactCommand: ParsableCommand {
             } else {
                 console.info(report.summary)
             }
+        }
+    }
+
+    /// Streams `reader` through the filter into the output: only redacted blocks reach the writer, and on any error
+    /// the writer is abandoned (a file output's temporary file is deleted; nothing is moved into place).
+    private func redactStreaming(reader: AudioFileReader, filter: PrivacyFilter, mode: PrimaryTalkerMode, redactor: Redactor, format: AudioFormat,
+                                 options: AudioFileWriter.Options, started: Date, tool: String, modeName: String) throws -> RedactionReport {
+        let info = reader.info
+        let stream = try StreamingPrivacyFilter(filter: filter, mode: mode, redactor: redactor, sampleRate: Double(info.sampleRate),
+                                                channelCount: info.channelCount)
+        let writer = try AudioFileWriter(path: output, format: format, sampleRate: info.sampleRate, channelCount: info.channelCount, options: options)
+        var block: [Float] = []
+        do {
+            let frames = try reader.forEachBlock(blockFrames: 4_096) { samples in
+                block.removeAll(keepingCapacity: true)
+                try stream.process(samples, appendingTo: &block)
+                try writer.write(block)
+            }
+            block.removeAll(keepingCapacity: true)
+            try stream.finish(appendingTo: &block)
+            try writer.write(block)
+            try writer.finish()
+            var report = RedactionReport(log: stream.log, input: input, output: output, mode: modeName, primaryDecision: stream.primaryDecision,
+                                         primaryConfidence: stream.primaryConfidence, method: method, overlap: overlap, attenuationDB: attenuation,
+                                         duration: Double(frames) / Double(info.sampleRate), lookaheadSeconds: stream.lookaheadSeconds,
+                                         processingSeconds: Date().timeIntervalSince(started), tool: tool)
+            report.analysis = "streaming"
+            report.measuredLagSeconds = stream.measuredLagSeconds
+            return report
+        } catch {
+            writer.abort()
+            throw error
         }
     }
 
@@ -137,6 +179,7 @@ struct RedactEvalCommand: ParsableCommand {
     @Option(name: .long, help: "Uncertain speech: mute or keep.") var overlap = "mute"
     @Option(name: .long, help: "Redaction model file (default: the one built in).") var model: String?
     @Option(name: .long, help: "Utterance manifest (speaker column) for the re-identification attack's clean enrollments.") var speakers: String?
+    @Flag(name: .long, help: "Evaluate the streaming filter (bounded look-ahead) instead of whole-file analysis.") var streaming = false
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
@@ -153,7 +196,7 @@ struct RedactEvalCommand: ParsableCommand {
             var attacks: [String: ReidentificationResult] = [:]
             let speakerRows = try speakers.map { try loadManifest($0, requiring: ["speaker"]) }
             for m in mode == "both" ? ["enrolled", "dominant"] : [mode] {
-                results[m] = RedactionEvaluation.run(filter, manifest: rows, split: split, enrolled: m == "enrolled")
+                results[m] = RedactionEvaluation.run(filter, manifest: rows, split: split, enrolled: m == "enrolled", streaming: streaming)
                 if let speakerRows {
                     attacks[m] = ReidentificationResult.run(filter, mixtures: rows, speakers: speakerRows, split: split, enrolled: m == "enrolled")
                 }

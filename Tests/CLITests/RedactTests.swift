@@ -1,3 +1,4 @@
+import AudioIO
 import Foundation
 import Testing
 import VoiceGuardTestSupport
@@ -29,6 +30,33 @@ struct RedactTests {
         let piped = try CLI.shell("cat \(CLI.quote(input)) | \(CLI.quote(CLI.executable)) redact - - --keep \(CLI.quote(enroll)) -q > \(CLI.quote(dir.file("piped.wav")))")
         #expect(piped.status == 0, "\(piped.stderr)")
         #expect((try? Data(contentsOf: URL(fileURLWithPath: dir.file("piped.wav"))).count) ?? 0 > 100_000)
+    }
+
+    @Test("--streaming: redacted file and pipe outputs are identical, the log reports a look-ahead ≤ 0.5 s; a truncated input leaves no output")
+    func streaming() throws {
+        let dir = Scratch()
+        let input = Self.fixtures + "/mix-test-0045.flac", enroll = Self.fixtures + "/mix-test-0045.enroll.flac"
+        let run = try CLI.run(["redact", input, dir.file("out.wav"), "--keep", enroll, "--streaming", "--log", dir.file("log.json")])
+        #expect(run.status == 0, "\(run.stderr)")
+        let log = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("log.json")))) as? [String: Any]
+        #expect(log?["analysis"] as? String == "streaming")
+        let lookahead = log?["lookahead_seconds"] as? Double ?? 9, lag = log?["measured_lag_seconds"] as? Double ?? 9
+        #expect(lookahead <= 0.5 && lag <= lookahead + 1e-9, "look-ahead \(lookahead), lag \(lag)")
+        let segments = (log?["segments"] as? [[String: Any]]) ?? []
+        #expect(!segments.isEmpty)
+        let piped = try CLI.shell("cat \(CLI.quote(input)) | \(CLI.quote(CLI.executable)) redact - - --streaming --keep \(CLI.quote(enroll)) -q > \(CLI.quote(dir.file("piped.wav")))")
+        #expect(piped.status == 0, "\(piped.stderr)")
+        let a = try AudioFileReader.read(path: dir.file("out.wav")), b = try AudioFileReader.read(path: dir.file("piped.wav"))
+        #expect(a.frameCount > 200_000 && a.frameCount == b.frameCount)
+        #expect(a.samples == b.samples)
+        // Decoding fails part-way (after output has started): nothing is moved into place, no temporary file is left.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: input))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: dir.file("truncated.flac")))
+        let bad = try CLI.run(["redact", dir.file("truncated.flac"), dir.file("bad.wav"), "--keep", enroll, "--streaming"])
+        #expect(bad.status != 0)
+        #expect(!FileManager.default.fileExists(atPath: dir.file("bad.wav")))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }
+        #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
     }
 
     @Test("fail closed: bad input, bad enrollment, unwritable or existing output leave no unredacted file")
