@@ -91,6 +91,8 @@ redaction-results:
 	swift build -c release --product voiceguard
 	.build/release/voiceguard redact-eval $(CORPORA_OUT)/mixtures/manifest.mix.csv --split test --mode both \
 		--speakers $(CORPORA_OUT)/speech/manifest.wide.csv
+	.build/release/voiceguard redact-eval $(CORPORA_OUT)/mixtures/manifest.mix.csv --split test --mode both --streaming \
+		--speakers $(CORPORA_OUT)/speech/manifest.wide.csv
 	scripts/redaction-asr $(CORPORA_OUT)
 
 # Every detection protocol (test split, leave-one-engine-out, bias) → docs/synthdetect-results.md.

@@ -35,8 +35,9 @@ public struct ReidentificationResult: Sendable, Codable {
 
     /// Runs the attack on the `split` rows of `mixtures` (their `.json` sidecars name the background talkers and
     /// times); clean enrollments are up to 20 utterances per talker from `speakers` rows outside the train split.
+    /// With `streaming`, the mask comes from the streaming filter.
     public static func run(_ filter: PrivacyFilter, mixtures: Manifest, speakers: Manifest, split: String,
-                           enrolled: Bool) -> ReidentificationResult? {
+                           enrolled: Bool, streaming: Bool = false) -> ReidentificationResult? {
         var segments: [(speaker: String, redacted: [Float]?, clean: [Float]?)] = []
         let front = SpeakerFeatures()
         for record in mixtures.records where record["split"] == split {
@@ -52,7 +53,7 @@ public struct ReidentificationResult: Sendable, Codable {
             } else {
                 mode = .dominant
             }
-            guard let plan = try? filter.plan(audio, mode: mode), let clean = try? AnalysisSignal.make(audio),
+            guard let plan = try? (streaming ? StreamingPrivacyFilter.plan(audio, filter: filter, mode: mode).plan : filter.plan(audio, mode: mode)), let clean = try? AnalysisSignal.make(audio),
                   let labels = RedactionTrainer.frameLabels(record, manifest: mixtures) else { continue }
             // An oracle-aided attacker: it listens to exactly the background talker's non-overlapped frames
             // (from the ground truth) — all of them in the input, those left unredacted in the output.

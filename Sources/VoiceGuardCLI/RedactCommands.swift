@@ -198,7 +198,8 @@ struct RedactEvalCommand: ParsableCommand {
             for m in mode == "both" ? ["enrolled", "dominant"] : [mode] {
                 results[m] = RedactionEvaluation.run(filter, manifest: rows, split: split, enrolled: m == "enrolled", streaming: streaming)
                 if let speakerRows {
-                    attacks[m] = ReidentificationResult.run(filter, mixtures: rows, speakers: speakerRows, split: split, enrolled: m == "enrolled")
+                    attacks[m] = ReidentificationResult.run(filter, mixtures: rows, speakers: speakerRows, split: split, enrolled: m == "enrolled",
+                                                            streaming: streaming)
                 }
             }
             if global.json {
