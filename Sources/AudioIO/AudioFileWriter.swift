@@ -47,6 +47,8 @@ public final class AudioFileWriter {
 
     private var handle: OpaquePointer?
     private let temporaryPath: String?
+    /// `TemporaryFiles` slots of the temporary or spool file, released when it is published or deleted.
+    private var cleanupSlots: [Int] = []
     /// Standard output spooled through a temporary file (formats that need seeking).
     private let spoolPath: String?
     private let overwrite: Bool
@@ -116,6 +118,7 @@ public final class AudioFileWriter {
             } else {
                 // Formats libsndfile cannot write to a pipe are spooled and copied out by finish().
                 let spool = try StandardStreams.makeSpoolFile()
+                if let slot = TemporaryFiles.register(spool) { cleanupSlots.append(slot) }
                 handle = sf_open(spool, Int32(SFM_WRITE), &info)
                 spoolPath = spool
             }
@@ -135,12 +138,15 @@ public final class AudioFileWriter {
             }
             if destination.kind != .missing && !options.overwrite { throw .outputExists(path: path) }
             let temp = Self.temporaryPath(for: path)
+            let slot = TemporaryFiles.register(temp)
             guard let h = sf_open(temp, Int32(SFM_WRITE), &info) else {
                 let reason = String(cString: sf_strerror(nil))
                 Platform.remove(temp)
+                TemporaryFiles.unregister(slot)
                 throw .cannotCreate(path: path, reason: reason)
             }
             temporaryPath = temp
+            if let slot { cleanupSlots.append(slot) }
             handle = h
         }
         // Integer encodings clip out-of-range floats instead of wrapping around.
@@ -198,6 +204,7 @@ public final class AudioFileWriter {
         handle = nil
         let status = sf_close(h)
         finished = true
+        defer { releaseCleanupSlots() }
         guard let temp = temporaryPath else {
             defer { if let spoolPath { Platform.remove(spoolPath) } }
             if status != 0 { throw .writeFailed(path: "stdout", detail: String(cString: sf_error_number(status))) }
@@ -234,6 +241,12 @@ public final class AudioFileWriter {
         if let temp = temporaryPath, !finished { Platform.remove(temp) }
         if let spoolPath, !finished { Platform.remove(spoolPath) }
         finished = true
+        releaseCleanupSlots()
+    }
+
+    private func releaseCleanupSlots() {
+        for slot in cleanupSlots { TemporaryFiles.unregister(slot) }
+        cleanupSlots = []
     }
 
     /// Writes a whole buffer to `path` atomically.

@@ -31,6 +31,7 @@ protocol AsyncRunnable {
 extension VoiceGuardCommand {
     /// Parses the process arguments and runs the chosen subcommand; exits with its status.
     public static func runMain() async {
+        TemporaryFiles.installSignalCleanup()  // an interrupted run leaves no temporary output behind
         do {
             var command = try parseAsRoot()
             if let asyncCommand = command as? any AsyncRunnable {

@@ -59,6 +59,36 @@ struct RedactTests {
         #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
     }
 
+    @Test("fail closed under faults: a full disk (file-size limit) and a kill mid-stream leave no output and no temporary file")
+    func faultInjection() throws {
+        let dir = Scratch()
+        let input = Self.fixtures + "/mix-test-0045.flac", enroll = Self.fixtures + "/mix-test-0045.enroll.flac"
+        #expect(try CLI.run(["convert", input, dir.file("in.wav")]).status == 0)
+        let tool = CLI.quote(CLI.executable)
+        // Out of space: writes past 100 KiB fail (EFBIG; SIGXFSZ is ignored), in both modes.
+        for extra in ["", "--streaming"] {
+            let full = try CLI.shell("ulimit -f 100; \(tool) redact \(CLI.quote(dir.file("in.wav"))) \(CLI.quote(dir.file("full.wav"))) --keep \(CLI.quote(enroll)) \(extra)")
+            #expect(full.status == 74 || full.status == 73, "\(extra): status \(full.status) \(full.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir.file("full.wav")))
+        }
+        // Cancellation: SIGTERM while the streaming filter waits for more input.
+        let script = """
+        cd \(CLI.quote(dir.path)) || exit 1
+        mkfifo feed || exit 1
+        ( \(tool) redact - killed.wav --streaming --keep \(CLI.quote(enroll)) < feed & echo $! > pid; wait $!; echo $? > status ) &
+        exec 3> feed; head -c 200000 in.wav >&3; sleep 3; ls -a > during.txt; kill -TERM $(cat pid); sleep 1; exec 3>&-; wait
+        """
+        let killed = try CLI.shell(script)
+        #expect(killed.status == 0, "\(killed.stderr)")
+        let during = try String(contentsOfFile: dir.file("during.txt"), encoding: .utf8)
+        #expect(during.contains(".killed.wav."), "no temporary output while running: \(during)")
+        let status = try String(contentsOfFile: dir.file("status"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(status == "143", "exit status \(status)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("killed.wav")))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }
+        #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
+    }
+
     @Test("fail closed: bad input, bad enrollment, unwritable or existing output leave no unredacted file")
     func failClosed() throws {
         let dir = Scratch()
