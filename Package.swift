@@ -93,10 +93,15 @@ let package = Package(
             name: "Redaction",
             dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Learning"],
             swiftSettings: swiftSettings),
+        // Batch audits over manifests: checks, resumable sharded runs, bias analysis, reports.
+        .target(
+            name: "Audit",
+            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "SynthDetect", "Watermark", "Redaction"],
+            swiftSettings: swiftSettings),
         // Umbrella: `import VoiceGuard` brings every public module.
         .target(
             name: "VoiceGuard",
-            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Corpus", "Learning", "Watermark", "SynthDetect", "Redaction"],
+            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Corpus", "Learning", "Watermark", "SynthDetect", "Redaction", "Audit"],
             swiftSettings: swiftSettings),
         // Command implementations (a library so tests can reach them).
         .target(
@@ -136,6 +141,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "RedactionTests", dependencies: ["VoiceGuardTestSupport", "Redaction", "Learning", "AudioIO", "DSP"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AuditTests", dependencies: ["VoiceGuardTestSupport", "Audit", "Evaluation", "Manifests"],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CLITests", dependencies: ["VoiceGuardTestSupport", "VoiceGuardCLI", "AudioIO"],

@@ -95,7 +95,11 @@ public enum CostMetrics {
     /// Minimum normalised detection cost over all thresholds (the cost of the best threshold
     /// chosen with hindsight), in 0…1. `nil` when a class is empty.
     public static func minimumDCF(_ trials: [ScoredTrial], cost: CostModel = .asvspoof5) -> Double? {
-        let curve = detCurve(trials)
+        minimumDCF(curve: detCurve(trials), cost: cost)
+    }
+
+    /// Minimum normalised detection cost over the points of a DET curve (nil when it is empty).
+    public static func minimumDCF(curve: [OperatingPoint], cost: CostModel = .asvspoof5) -> Double? {
         guard !curve.isEmpty else { return nil }
         return curve.map { cost.normalizedCost(missRate: $0.missRate, falseAlarmRate: $0.falseAlarmRate) }.min()
     }

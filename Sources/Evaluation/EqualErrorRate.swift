@@ -21,9 +21,13 @@ public enum DetectionMetrics {
     /// Ties are handled by treating tied scores as one threshold step. Returns `nil` when either
     /// class is empty.
     public static func equalErrorRate(_ trials: [ScoredTrial]) -> Double? {
+        equalErrorRate(curve: CostMetrics.detCurve(trials))
+    }
+
+    /// The equal error rate of a DET curve from `CostMetrics.detCurve` (nil when it is empty).
+    public static func equalErrorRate(curve: [CostMetrics.OperatingPoint]) -> Double? {
         // Walk the DET curve from "accept all" (miss 0, false alarm 1) to the first point where the
         // miss rate reaches the false-alarm rate, and interpolate between it and the one before.
-        let curve = CostMetrics.detCurve(trials)
         guard var previous = curve.first else { return nil }
         for current in curve.dropFirst() {
             if current.missRate >= current.falseAlarmRate {

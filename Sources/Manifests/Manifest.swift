@@ -33,14 +33,14 @@ public struct Manifest: Sendable {
     /// Columns every manifest must have.
     public static let requiredColumns = ["id", "path"]
 
-    /// Reads a `.csv` (RFC 4180, header row) or `.jsonl` (one JSON object per line) manifest.
+    /// Reads a `.csv` (RFC 4180, header row) or `.jsonl` (one JSON object per line; NeMo's `audio_filepath` is
+    /// accepted for `path`, and the path is the id when there is none) manifest.
     /// Relative audio paths are resolved against the manifest's folder.
     /// - Parameter required: columns that must be present besides `id` and `path`.
     /// - Throws: `ManifestError` naming the file and line.
     public static func read(path: String, requiring required: [String] = []) throws(ManifestError) -> Manifest {
         guard FileManager.default.fileExists(atPath: path) else { throw .notFound(path: path) }
-        let folder = (path as NSString).deletingLastPathComponent
-        let rows: [(line: Int, fields: [String: String])]
+        var rows: [(line: Int, fields: [String: String])]
         var columns: [String]
         if path.hasSuffix(".csv") {
             (columns, rows) = try readCSV(path)
@@ -49,6 +49,28 @@ public struct Manifest: Sendable {
         } else {
             throw .unsupportedFormat(path: path)
         }
+        guard !rows.isEmpty else { throw .empty(path: path) }
+        // NeMo manifests: `audio_filepath` (and `offset`) instead of `path` and no id: the path (and offset) is the id.
+        if !columns.contains("path") && columns.contains("audio_filepath") {
+            for i in rows.indices {
+                let audio = rows[i].fields["audio_filepath"] ?? ""
+                rows[i].fields["path"] = audio
+                if rows[i].fields["id"] == nil {
+                    let offset = rows[i].fields["offset"].flatMap { Double($0) }.map { $0 > 0 ? "@\($0)" : "" } ?? ""
+                    rows[i].fields["id"] = audio + offset
+                }
+            }
+            columns += ["path"] + (columns.contains("id") ? [] : ["id"])
+        }
+        return try records(path: path, columns: columns, rows: rows, required: required)
+    }
+
+    /// Builds a manifest from parsed rows (a header's columns and each row's fields with its line number).
+    /// - Throws: `ManifestError` for a missing column, an empty id or path, or a duplicate id.
+    public static func records(path: String, columns: [String], rows: [(line: Int, fields: [String: String])],
+                               required: [String] = []) throws(ManifestError) -> Manifest {
+        var columns = columns
+        let folder = (path as NSString).deletingLastPathComponent
         guard !rows.isEmpty else { throw .empty(path: path) }
         for column in requiredColumns + required where !columns.contains(column) {
             throw .missingColumn(path: path, line: rows[0].line, column: column)

@@ -15,3 +15,4 @@ public enum VoiceGuardVersion {
     /// Semantic version of this build of VoiceGuard.
     public static let current = "0.1.0"
 }
+@_exported public import Audit
