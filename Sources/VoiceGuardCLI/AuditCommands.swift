@@ -35,10 +35,10 @@ struct AnalysisOptions: ParsableArguments {
     func settings(columns: Set<String>) throws -> AnalysisSettings {
         let groups = groupBy.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
         for g in groups + [control].compactMap({ $0 }) where !columns.contains(g) {
-            throw ValidationError("--group-by/--control \(g): no such column; the results have \(columns.sorted().joined(separator: ", "))")
+            throw AuditError.invalidSetting(detail: "--group-by/--control \(g): no such column; the results have \(columns.sorted().joined(separator: ", "))")
         }
-        guard bootstrap == 0 || bootstrap >= 100 else { throw ValidationError("--bootstrap \(bootstrap): expected 0 or at least 100 (1000 recommended)") }
-        guard minCell >= 1 else { throw ValidationError("--min-cell \(minCell): expected at least 1") }
+        guard bootstrap == 0 || bootstrap >= 100 else { throw AuditError.invalidSetting(detail: "--bootstrap \(bootstrap): expected 0 or at least 100 (1000 recommended)") }
+        guard minCell >= 1 else { throw AuditError.invalidSetting(detail: "--min-cell \(minCell): expected at least 1") }
         let speaker = speakerColumn ?? (columns.contains("speaker") ? "speaker" : nil)
         return AnalysisSettings(groupBy: groups, bootstrap: bootstrap, seed: seed, minimumCell: minCell, speakerColumn: speaker, control: control)
     }
@@ -52,7 +52,7 @@ func metricSuite(check: String, checkSettings: [String: String]) throws -> any M
     case "synthetic", "level": return SyntheticSpeechMetrics(threshold: Double(checkSettings["threshold"] ?? "0") ?? 0)
     case "watermark": return WatermarkMetrics()
     case "redaction": return RedactionMetrics()
-    default: throw ValidationError("--check \(check): expected synthetic, watermark, redaction or level (a stand-in)")
+    default: throw AuditError.invalidSetting(detail: "--check \(check): expected synthetic, watermark, redaction or level (a stand-in)")
     }
 }
 
@@ -111,7 +111,7 @@ struct AuditRunCommand: AsyncParsableCommand, AsyncRunnable {
                 checkRunner = LevelCheck(labelColumn: labelColumn)
                 checkSettings["threshold"] = String(threshold)
             default:
-                throw ValidationError("--check \(check): expected synthetic or level (watermark and redaction audits are not built yet)")
+                throw AuditError.invalidSetting(detail: "--check \(check): expected synthetic or level (watermark and redaction audits are not built yet)")
             }
             let suite = try metricSuite(check: check, checkSettings: checkSettings)
             let record = AuditRunRecord(tool: "voiceguard \(VoiceGuardVersion.current)", check: check, checkSettings: checkSettings,
