@@ -6,6 +6,20 @@ public import Manifests
 public struct AuditItem: Sendable, Hashable {
     /// The manifest record (id, audio path resolved against the manifest's folder, every column as an attribute).
     public var record: ManifestRecord
+    /// The manifest's folder (side files such as frame labels are resolved against it).
+    public var manifestFolder: String
+
+    /// Creates an item.
+    public init(record: ManifestRecord, manifestFolder: String) {
+        self.record = record
+        self.manifestFolder = manifestFolder
+    }
+
+    /// A side file named by a column, resolved against the manifest's folder (nil when the column is empty).
+    public func sidecar(_ column: String) -> String? {
+        guard let value = record.attributes[column], !value.isEmpty else { return nil }
+        return value.hasPrefix("/") || manifestFolder.isEmpty ? value : manifestFolder + "/" + value
+    }
     /// The item's id.
     public var id: String { record.id }
 

@@ -61,7 +61,7 @@ public enum AuditRunner {
         manifest.records.filter { r in
             let speaker = speakerColumn.flatMap { r.attributes[$0] } ?? ""
             return shard.contains(key: speaker.isEmpty ? r.id : speaker)
-        }.map { AuditItem(record: $0) }
+        }.map { AuditItem(record: $0, manifestFolder: (manifest.path as NSString).deletingLastPathComponent) }
     }
 
     /// Runs `check` on every item not already in `done`, at most `jobs` at a time; failures are recorded as results

@@ -84,30 +84,30 @@ public struct SyntheticSpeechMetrics: MetricSuite {
     }
 }
 
-/// Watermark detection: `a` = detected (0/1), `b` = payload correct (0/1); label 1 = the item was marked.
+/// Watermark detection: `a` = detected on the marked copy (0/1), `b` = payload decoded exactly (0/1), `c` = a mark
+/// reported on the unmarked original (0/1).
 public struct WatermarkMetrics: MetricSuite {
     /// Creates the suite.
     public init() {}
 
-    /// Detection rate and payload accuracy on marked items, false positives on unmarked ones.
+    /// Detection rate and payload accuracy on the marked copies, false positives on the originals.
     public var metrics: [MetricInfo] {
-        [MetricInfo(name: "detection_rate", meaning: "marked items where the mark was found (0–1)", lowerIsBetter: false, isRate: true),
-         MetricInfo(name: "payload_accuracy", meaning: "marked items whose payload was decoded exactly (0–1)", lowerIsBetter: false, isRate: true),
-         MetricInfo(name: "false_positive_rate", meaning: "unmarked items where a mark was reported (0–1)", lowerIsBetter: true, isRate: true)]
+        [MetricInfo(name: "detection_rate", meaning: "marked copies where the mark was found (0–1)", lowerIsBetter: false, isRate: true),
+         MetricInfo(name: "payload_accuracy", meaning: "marked copies whose payload was decoded exactly (0–1)", lowerIsBetter: false, isRate: true),
+         MetricInfo(name: "false_positive_rate", meaning: "unmarked originals where a mark was reported (0–1)", lowerIsBetter: true, isRate: true)]
     }
 
-    /// Detected / payload flags and the marked label.
+    /// Detected / payload / false-positive flags.
     public func measure(_ result: AuditItemResult) -> MeasuredItem? {
         guard let detected = result.values["detected"] else { return nil }
-        let label: Int8 = switch result.label { case "marked": 1; case "unmarked": 0; default: -1 }
-        return MeasuredItem(score: result.score ?? 0, label: label, a: detected, b: result.values["payload_correct"] ?? 0)
+        return MeasuredItem(score: result.score ?? 0, label: -1, a: detected, b: result.values["payload_correct"] ?? 0, c: result.values["false_positive"] ?? 0)
     }
 
     /// Every metric of a sample.
     public func evaluate(_ sample: [MeasuredItem]) -> [Double?] {
-        let marked = sample.filter { $0.label == 1 }, unmarked = sample.filter { $0.label == 0 }
-        func mean(_ s: [MeasuredItem], _ v: (MeasuredItem) -> Double) -> Double? { s.isEmpty ? nil : s.reduce(0) { $0 + v($1) } / Double(s.count) }
-        return [mean(marked) { $0.a }, mean(marked) { $0.b }, mean(unmarked) { $0.a }]
+        guard !sample.isEmpty else { return [nil, nil, nil] }
+        let n = Double(sample.count)
+        return [sample.reduce(0) { $0 + $1.a } / n, sample.reduce(0) { $0 + $1.b } / n, sample.reduce(0) { $0 + $1.c } / n]
     }
 }
 

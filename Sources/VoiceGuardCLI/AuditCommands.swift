@@ -88,6 +88,14 @@ struct AuditRunCommand: AsyncParsableCommand, AsyncRunnable {
     @Option(name: .long, help: "Label column (synthetic: bonafide/spoof).") var labelColumn = "label"
     @Option(name: .long, help: "Operating LLR threshold of the synthetic check (bona fide at or above).") var threshold = 0.0
     @Option(name: .long, help: "Detector model (default: the built-in one).") var model: String?
+    @Option(name: .long, help: "Only rows where COLUMN=VALUE (repeatable; all must hold), e.g. split=test.") var `where`: [String] = []
+    @Option(name: .long, help: "watermark: key file (voiceguard watermark gen-key).") var key: String?
+    @Option(name: .long, help: "watermark: payload to embed, hex.") var payload = "00112233445566778899aabbccddeeff"
+    @Option(name: .long, help: "watermark: embedding strength.") var strength = 1.0
+    @Option(name: .long, help: "watermark: shell command attacking the marked copy, with {in} and {out}, e.g. 'Corpora/attack mp3-64k {in} {out}'.") var attackCommand: String?
+    @Option(name: .long, help: "redaction: enrolled (enrollment column) or dominant.") var mode = "dominant"
+    @Flag(name: .long, help: "redaction: the streaming filter instead of whole-file analysis.") var streaming = false
+    @Option(name: .long, help: "redaction: model file (default: the built-in one).") var redactionModel: String?
     @OptionGroup var analysis: AnalysisOptions
     @OptionGroup var global: GlobalOptions
 
@@ -95,7 +103,15 @@ struct AuditRunCommand: AsyncParsableCommand, AsyncRunnable {
         let console = global.console
         try await runReportingErrors(console) {
             let shard = try Shard.resolve(count: numShards, index: shardIndex, environment: ProcessInfo.processInfo.environment)
-            let manifest = try loadAuditManifest(self.manifest)
+            var manifest = try loadAuditManifest(self.manifest)
+            for condition in `where` {
+                let parts = condition.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, manifest.columns.contains(parts[0]) else {
+                    throw AuditError.invalidSetting(detail: "--where \(condition): expected COLUMN=VALUE with a column of the manifest (\(manifest.columns.joined(separator: ", ")))")
+                }
+                manifest.records = manifest.records.filter { $0.attributes[parts[0]] == parts[1] }
+            }
+            guard !manifest.records.isEmpty else { throw AuditError.invalidSetting(detail: "\(self.manifest): no rows left after --where") }
             let columns = Set(manifest.columns).union(manifest.records.first.map { Set($0.attributes.keys) } ?? [])
             let settings = try analysis.settings(columns: columns)
             let conditions = try analysis.conditions()
@@ -110,8 +126,22 @@ struct AuditRunCommand: AsyncParsableCommand, AsyncRunnable {
             case "level":
                 checkRunner = LevelCheck(labelColumn: labelColumn)
                 checkSettings["threshold"] = String(threshold)
+            case "watermark":
+                guard let key else { throw AuditError.invalidSetting(detail: "--check watermark needs --key KEYFILE (make one with voiceguard watermark gen-key)") }
+                checkRunner = WatermarkCheck(key: try WatermarkKey.read(from: key), payload: try Payload(hex: payload), strength: strength,
+                                             attackCommand: attackCommand)
+                checkSettings = ["payload": payload, "strength": String(strength), "attack": attackCommand ?? "none"]
+            case "redaction":
+                guard ["enrolled", "dominant"].contains(mode) else { throw AuditError.invalidSetting(detail: "--mode \(mode): expected enrolled or dominant") }
+                let redaction = try redactionModel.map { try RedactionModel.load(path: $0) } ?? RedactionModel.bundled
+                guard let redaction else { throw RedactionError.badModel(path: "<built-in>", detail: "no built-in redaction model; pass --redaction-model") }
+                checkRunner = RedactionCheck(filter: PrivacyFilter(model: redaction), enrolled: mode == "enrolled", streaming: streaming)
+                checkSettings = ["mode": mode, "analysis": streaming ? "streaming" : "whole-file"]
             default:
-                throw AuditError.invalidSetting(detail: "--check \(check): expected synthetic or level (watermark and redaction audits are not built yet)")
+                throw AuditError.invalidSetting(detail: "--check \(check): expected synthetic, watermark, redaction or level (a stand-in scorer)")
+            }
+            for column in checkRunner.requiredColumns where !manifest.columns.contains(column) {
+                throw AuditError.invalidSetting(detail: "--check \(check) needs a '\(column)' column; \(self.manifest) has \(manifest.columns.joined(separator: ", "))")
             }
             let suite = try metricSuite(check: check, checkSettings: checkSettings)
             let record = AuditRunRecord(tool: "voiceguard \(VoiceGuardVersion.current)", check: check, checkSettings: checkSettings,

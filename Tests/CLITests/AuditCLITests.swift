@@ -129,4 +129,27 @@ struct AuditCLITests {
         let piped = try CLI.run(["audit", dir.file("kaldi"), "--out", dir.file("p")])
         #expect(piped.status == 65 && piped.stderr.contains("wav.scp") && piped.stderr.contains("line 1"), "\(piped.stderr)")
     }
+
+    @Test("watermark (with a real-encoder attack) and redaction checks plug in: per-item values, metrics, required columns")
+    func watermarkAndRedaction() throws {
+        let dir = Scratch()
+        let mixtures = repositoryRoot + "/Corpora/fixtures/mixtures/manifest.csv"
+        #expect(try CLI.run(["watermark", "gen-key", dir.file("k.key")]).status == 0)
+        let attack = "python3 \(CLI.quote(repositoryRoot + "/Corpora/attack")) mp3-64k {in} {out} -y"
+        let marked = try CLI.run(["audit", mixtures, "--check", "watermark", "--key", dir.file("k.key"), "--attack-command", attack,
+                                  "--out", dir.file("w"), "--min-cell", "1", "--bootstrap", "0", "--json"])
+        #expect(marked.status == 0, "\(marked.stderr)")
+        let w = try JSONSerialization.jsonObject(with: Data(marked.stdout.utf8)) as? [String: Any]
+        let wm = (w?["overall"] as? [String: Any])?["metrics"] as? [String: [String: Double]]
+        #expect(wm?["detection_rate"]?["value"] == 1 && wm?["false_positive_rate"]?["value"] == 0, "\(marked.stdout.prefix(800))")
+        let redaction = try CLI.run(["audit", mixtures, "--check", "redaction", "--mode", "enrolled", "--out", dir.file("r"),
+                                     "--min-cell", "1", "--bootstrap", "0", "--json"])
+        #expect(redaction.status == 0, "\(redaction.stderr)")
+        let r = try JSONSerialization.jsonObject(with: Data(redaction.stdout.utf8)) as? [String: Any]
+        let rm = (r?["overall"] as? [String: Any])?["metrics"] as? [String: [String: Double]]
+        let leakage = rm?["leakage"]?["value"] ?? 1, retention = rm?["retention"]?["value"] ?? 0
+        #expect(leakage < 0.35 && retention > 0.5, "leakage \(leakage), retention \(retention)")
+        let noLabels = try CLI.run(["audit", Self.speech + "/manifest.csv", "--check", "redaction", "--out", dir.file("x")])
+        #expect(noLabels.status == 64 && noLabels.stderr.contains("frame_labels"), "\(noLabels.stderr)")
+    }
 }
