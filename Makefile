@@ -42,6 +42,13 @@ demo: build
 	@echo "== privacy filter: keep the enrolled talker of a committed test mixture, remove the background voice"
 	$(VG) redact Corpora/fixtures/mixtures/mix-test-0045.flac $(DEMO_OUT)/mixture-redacted.wav \
 		--keep Corpora/fixtures/mixtures/mix-test-0045.enroll.flac --log $(DEMO_OUT)/mixture-redacted.json -y
+	@echo "== the same as a stream (output ≤ 0.5 s behind the input, constant memory)"
+	cat Corpora/fixtures/mixtures/mix-test-0045.flac | $(VG) redact - - --streaming \
+		--keep Corpora/fixtures/mixtures/mix-test-0045.enroll.flac > $(DEMO_OUT)/mixture-streamed.wav
+	@echo "== bias audit of the committed speech fixtures: detector metrics by language and gender, with bootstrap intervals"
+	rm -rf $(DEMO_OUT)/audit
+	$(VG) audit Corpora/fixtures/speech/manifest.csv --check synthetic --out $(DEMO_OUT)/audit --group-by language gender --min-cell 5
+	@echo "== report: $(DEMO_OUT)/audit/report.html (self-contained; summary.json, groups.csv beside it)"
 
 test: build
 	$(SWIFT) test --disable-xctest 2>&1 | tee .build/voiceguard-test.log; exit $${PIPESTATUS[0]}
