@@ -96,12 +96,14 @@ public enum HTMLReport {
 
     /// DET curves (probit axes, 0.1 %–60 %) of each sufficient group.
     static func det(_ groups: [GroupReport], results: [AuditItemResult], suite: any MetricSuite) -> String {
-        let size = 300.0, margin = 36.0
+        let size = 300.0, margin = 40.0
         let lo = probit(0.001), hi = probit(0.6)
         func axis(_ p: Double) -> Double { (probit(min(0.6, max(0.001, p))) - lo) / (hi - lo) * (size - 2 * margin) }
         let palette = ["#4a78c2", "#d9534f", "#2e9c5a", "#f0a202", "#7a4fb5", "#1aa3a3", "#b5547a", "#6b6b6b"]
         var svg = "<svg width=\"\(Int(size + 110))\" height=\"\(Int(size))\" role=\"img\" aria-label=\"DET curves\">"
-        svg += "<text x=\"4\" y=\"14\" font-size=\"12\" font-weight=\"600\">DET (FPR: bona fide flagged × FNR: spoof passed)</text>"
+        svg += "<text x=\"4\" y=\"14\" font-size=\"12\" font-weight=\"600\">DET curves</text>"
+        svg += "<text x=\"\(format(size / 2))\" y=\"\(format(size - 4))\" font-size=\"10\" text-anchor=\"middle\">bona fide flagged (FPR)</text>"
+        svg += "<text x=\"10\" y=\"\(format(size / 2))\" font-size=\"10\" text-anchor=\"middle\" transform=\"rotate(-90 10 \(format(size / 2)))\">spoof passed (FNR)</text>"
         for tick in [0.001, 0.01, 0.05, 0.2, 0.5] {
             let t = margin + axis(tick), label = tick < 0.01 ? "0.1%" : "\(Int(tick * 100))%"
             svg += "<line x1=\"\(format(t))\" x2=\"\(format(t))\" y1=\"\(format(margin))\" y2=\"\(format(size - margin))\" stroke=\"#eceff4\"/>"

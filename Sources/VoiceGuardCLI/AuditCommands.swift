@@ -79,7 +79,7 @@ func finishAudit(_ summary: AuditSummary, folder: String, conditions: [FailCondi
 struct AuditRunCommand: AsyncParsableCommand, AsyncRunnable {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a check over a manifest and report (the default subcommand).")
 
-    @Argument(help: "Manifest: .csv or .jsonl (id, path, any attributes), a NeMo .jsonl (audio_filepath), or a Kaldi data folder (wav.scp, utt2spk).") var manifest: String
+    @Argument(help: "Manifest: .csv or .jsonl (id, path, any attributes), a NeMo .jsonl (audio_filepath), a Lhotse supervisions .jsonl(.gz) (recordings beside it), or a Kaldi data folder (wav.scp, utt2spk).") var manifest: String
     @Option(name: .long, help: "synthetic (the detector), watermark, redaction, or level (a stand-in scorer for testing).") var check = "synthetic"
     @Option(name: .long, help: "Output folder.") var out: String
     @Flag(name: .long, help: "Continue the run in --out (skip items already there).") var resume = false
@@ -191,6 +191,7 @@ func loadAuditManifest(_ path: String) throws -> Manifest {
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
         return try KaldiManifest.read(folder: path)
     }
+    if LhotseManifest.isSupervisions(path) { return try LhotseManifest.read(supervisions: path) }
     return try Manifest.read(path: path)
 }
 

@@ -110,7 +110,7 @@ struct AuditCLITests {
         #expect(dup.status == 65 && dup.stderr.contains("line 3"), "\(dup.stderr)")
     }
 
-    @Test("Kaldi data folders and NeMo manifests are read (speakers from utt2spk, segments cut)")
+    @Test("Kaldi data folders, NeMo and Lhotse (gzipped) manifests are read (speakers from utt2spk, segments cut)")
     func otherFormats() throws {
         let dir = Scratch()
         let a = Self.speech + "/wide/bonafide/bf-allison-smith-en-to-listen-to-it.flac"
@@ -125,6 +125,15 @@ struct AuditCLITests {
         try "{\"audio_filepath\": \"\(a)\", \"duration\": 1.1, \"lang\": \"en\"}\n".write(toFile: dir.file("nemo.jsonl"), atomically: true, encoding: .utf8)
         let nemo = try CLI.run(["audit", dir.file("nemo.jsonl"), "--out", dir.file("n"), "--group-by", "lang", "--bootstrap", "0", "--json"])
         #expect(nemo.status == 0 && nemo.stdout.contains("\"n_items\" : 1"), "\(nemo.stderr)")
+        // Lhotse: recordings + supervisions, gzipped.
+        try "{\"id\": \"rec1\", \"sources\": [{\"type\": \"file\", \"channels\": [0], \"source\": \"\(a)\"}], \"sampling_rate\": 16000, \"num_samples\": 17600, \"duration\": 1.1}\n"
+            .write(toFile: dir.file("lhotse_recordings.jsonl"), atomically: true, encoding: .utf8)
+        try ("{\"id\": \"sup1\", \"recording_id\": \"rec1\", \"start\": 0.0, \"duration\": 0.9, \"speaker\": \"allison\", \"language\": \"en\", \"custom\": {\"label\": \"bonafide\"}}\n"
+             + "{\"id\": \"sup2\", \"recording_id\": \"rec1\", \"start\": 0.2, \"duration\": 0.9, \"speaker\": \"allison\", \"language\": \"en\", \"custom\": {\"label\": \"bonafide\"}}\n")
+            .write(toFile: dir.file("lhotse_supervisions.jsonl"), atomically: true, encoding: .utf8)
+        #expect(try CLI.shell("cd \(CLI.quote(dir.path)) && gzip lhotse_recordings.jsonl lhotse_supervisions.jsonl").status == 0)
+        let lhotse = try CLI.run(["audit", dir.file("lhotse_supervisions.jsonl.gz"), "--out", dir.file("l"), "--group-by", "language", "--bootstrap", "0", "--json", "--min-cell", "1"])
+        #expect(lhotse.status == 0 && lhotse.stdout.contains("\"n_items\" : 2") && lhotse.stdout.contains("\"bonafide\" : 2"), "\(lhotse.stderr) \(lhotse.stdout.prefix(400))")
         try "rec1 sox x.wav -t wav - |\n".write(toFile: dir.file("kaldi/wav.scp"), atomically: true, encoding: .utf8)
         let piped = try CLI.run(["audit", dir.file("kaldi"), "--out", dir.file("p")])
         #expect(piped.status == 65 && piped.stderr.contains("wav.scp") && piped.stderr.contains("line 1"), "\(piped.stderr)")
