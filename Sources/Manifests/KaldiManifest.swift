@@ -47,7 +47,7 @@ public enum KaldiManifest {
         if genders != nil { columns.append("gender") }
         if languages != nil { columns.append("language") }
         if texts != nil { columns.append("text") }
-        return try Manifest.records(path: scp, columns: columns, rows: rows)
+        return try Manifest.make(path: scp, columns: columns, rows: rows)
     }
 
     private static func fill(_ fields: inout [String: String], utterance: String, speakers: [String: String]?, texts: [String: String]?,

@@ -46,7 +46,7 @@ public enum LhotseManifest {
             for k in fields.keys where !columns.contains(k) { columns.append(k) }
             rows.append((line, fields))
         }
-        return try Manifest.records(path: path, columns: columns, rows: rows)
+        return try Manifest.make(path: path, columns: columns, rows: rows)
     }
 
     /// JSON objects of a `.jsonl` or `.jsonl.gz` file, with line numbers.

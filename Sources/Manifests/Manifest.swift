@@ -62,12 +62,12 @@ public struct Manifest: Sendable {
             }
             columns += ["path"] + (columns.contains("id") ? [] : ["id"])
         }
-        return try records(path: path, columns: columns, rows: rows, required: required)
+        return try make(path: path, columns: columns, rows: rows, required: required)
     }
 
     /// Builds a manifest from parsed rows (a header's columns and each row's fields with its line number).
     /// - Throws: `ManifestError` for a missing column, an empty id or path, or a duplicate id.
-    public static func records(path: String, columns: [String], rows: [(line: Int, fields: [String: String])],
+    public static func make(path: String, columns: [String], rows: [(line: Int, fields: [String: String])],
                                required: [String] = []) throws(ManifestError) -> Manifest {
         var columns = columns
         let folder = (path as NSString).deletingLastPathComponent
