@@ -32,6 +32,12 @@ public struct RedactionEvaluation: Sendable, Codable {
     public var noDominant: Int
     /// Processing speed, × real time (one process, analysis only).
     public var realTimeFactor: Double
+    /// Primary-only frames removed, by why: `other_talker`, `uncertain_speech`, `possible_speech` (sub-threshold voice not
+    /// covered by the primary talker), `guard` (margins around removed runs).
+    public var primaryLoss: [String: Int] = [:]
+    /// Background-only frames left, by why: `attributed_primary` (scored as the primary talker), `not_speech` (the voice
+    /// activity detector scored them below the possible-speech threshold, or a primary stretch covered them), `kept_uncertain`.
+    public var backgroundLeft: [String: Int] = [:]
 
     enum CodingKeys: String, CodingKey {
         case mixtures, failures
@@ -41,6 +47,7 @@ public struct RedactionEvaluation: Sendable, Codable {
         case noneFrames = "none_frames", noneRemoved = "none_removed", noDominant = "no_dominant"
         case voiceActivityAUC = "voice_activity_auc"
         case realTimeFactor = "real_time_factor"
+        case primaryLoss = "primary_loss", backgroundLeft = "background_left"
     }
 
     /// Evaluates `filter` on the rows of `manifest` with `split` (enrolled mode: only rows with an `enrollment` clip),
@@ -50,6 +57,7 @@ public struct RedactionEvaluation: Sendable, Codable {
         var failures: [String] = [], evaluated = 0, noDominant = 0
         var audioSeconds = 0.0, processing = 0.0
         var speechScores: [Float] = [], silenceScores: [Float] = []
+        var primaryLoss: [String: Int] = [:], backgroundLeft: [String: Int] = [:]
         for record in manifest.records where record["split"] == split {
             guard let labels = RedactionTrainer.frameLabels(record, manifest: manifest) else {
                 failures.append("\(record.id): no frame labels"); continue
@@ -72,7 +80,16 @@ public struct RedactionEvaluation: Sendable, Codable {
                 for f in stride(from: 0, to: min(labels.count, plan.speechProbability.count), by: 5) {
                     if labels[f] == "N" { silenceScores.append(plan.speechProbability[f]) } else { speechScores.append(plan.speechProbability[f]) }
                 }
+                let speechThreshold = Float(filter.model.speechThreshold)
                 for f in 0..<min(labels.count, plan.redacted.count) {
+                    let d = plan.decisions[f], speech = plan.speechProbability[f] >= speechThreshold
+                    if labels[f] == "P" && plan.redacted[f] {
+                        let why = d == .other ? "other_talker" : (d == .uncertain ? (speech ? "uncertain_speech" : "possible_speech") : "guard")
+                        primaryLoss[why, default: 0] += 1
+                    }
+                    if labels[f] == "B" && !plan.redacted[f] {
+                        backgroundLeft[d == .primary ? "attributed_primary" : (d == .uncertain ? "kept_uncertain" : "not_speech"), default: 0] += 1
+                    }
                     var c = counts[labels[f], default: (0, 0)]
                     c.total += 1
                     if plan.redacted[f] { c.redacted += 1 }
@@ -92,7 +109,8 @@ public struct RedactionEvaluation: Sendable, Codable {
                                    overlapFrames: counts["O"]?.total ?? 0, overlapKept: share("O", removed: false),
                                    noneFrames: counts["N"]?.total ?? 0, noneRemoved: share("N", removed: true),
                                    voiceActivityAUC: areaUnderCurve(positives: speechScores, negatives: silenceScores),
-                                   noDominant: noDominant, realTimeFactor: processing > 0 ? audioSeconds / processing : 0)
+                                   noDominant: noDominant, realTimeFactor: processing > 0 ? audioSeconds / processing : 0,
+                                   primaryLoss: primaryLoss, backgroundLeft: backgroundLeft)
     }
 
     /// ROC-AUC by ranks (ties count half).

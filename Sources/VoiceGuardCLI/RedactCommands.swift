@@ -217,6 +217,8 @@ struct RedactEvalCommand: ParsableCommand {
                              r.primaryRetention * 100, r.primaryFrames, r.backgroundLeakage * 100, r.backgroundFrames,
                              r.overlapKept * 100, r.overlapFrames, r.noneRemoved * 100, r.noneFrames, r.voiceActivityAUC, r.noDominant, r.realTimeFactor))
                 for f in r.failures.prefix(5) { console.warning(f) }
+                console.info("\(m): primary frames removed by reason: " + r.primaryLoss.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                             + "; background frames left by reason: " + r.backgroundLeft.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             }
             if !attacks.isEmpty {
                 print("\n| mode | background segments | trials | attacker EER on the input | attacker EER on the redacted output | segments left without speech |")
