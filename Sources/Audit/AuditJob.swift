@@ -44,6 +44,16 @@ public enum AuditJob {
     /// Run record file name.
     public static let runFile = "run.json"
 
+    /// The attributes an analysis reads: the group-by attributes, the speaker column and the control.
+    public static func attributesUsed(by settings: AnalysisSettings) -> Set<String> {
+        Set(settings.groupBy + [settings.speakerColumn, settings.control].compactMap { $0 })
+    }
+
+    /// The attribute names of the results in a folder (from its first result).
+    public static func attributeNames(folder: String) -> Set<String> {
+        ResultsLog.attributeNames(path: folder + "/" + resultsFile)
+    }
+
     /// Manifest facts for the record: path as given, SHA-256 of its bytes, rows.
     public static func manifestInfo(_ manifest: Manifest) -> AuditSummary.ManifestInfo {
         let bytes = FileManager.default.contents(atPath: manifest.path) ?? Data()
@@ -70,14 +80,15 @@ public enum AuditJob {
         }
         let log = try ResultsLog(path: resultsPath, resuming: resume)
         try write(encode(record), to: runPath)
-        let done = Set(try ResultsLog.read(path: resultsPath).map(\.id))
+        let done = Set(try ResultsLog.read(path: resultsPath, keeping: []).map(\.id))
         return (log, done)
     }
 
     /// Reads the results of one or more folders (shards of one run, or one whole run): checks they belong together
-    /// and that every shard is present once, and returns the results sorted by id (one per id).
+    /// and that every shard is present once, and returns the results sorted by id (one per id), with only the
+    /// attributes in `keeping` when given.
     /// - Throws: `AuditError.cannotMerge` naming the mismatch or the missing shards.
-    public static func collect(_ folders: [String]) throws(AuditError) -> (record: AuditRunRecord, results: [AuditItemResult]) {
+    public static func collect(_ folders: [String], keeping: Set<String>? = nil) throws(AuditError) -> (record: AuditRunRecord, results: [AuditItemResult]) {
         guard !folders.isEmpty else { throw .cannotMerge(detail: "no folders given") }
         var records: [(String, AuditRunRecord)] = []
         for folder in folders {
@@ -100,7 +111,7 @@ public enum AuditJob {
         if !missing.isEmpty { throw .cannotMerge(detail: "shards \(missing.map(String.init).joined(separator: ", ")) of \(first.shard.count) are missing") }
         var byID: [String: AuditItemResult] = [:]
         for (folder, _) in records {
-            for r in try ResultsLog.read(path: folder + "/" + resultsFile) where byID[r.id] == nil { byID[r.id] = r }
+            for r in try ResultsLog.read(path: folder + "/" + resultsFile, keeping: keeping) where byID[r.id] == nil { byID[r.id] = r }
         }
         var merged = first
         merged.shard = .all

@@ -45,8 +45,9 @@ public final class ResultsLog {
     public func synchronize() { fsync(descriptor) }
 
     /// The results in a log: the first complete line of each id, in file order; an incomplete last line is ignored.
+    /// With `keeping`, only those attributes are kept (the analysis needs few; this bounds its memory).
     /// - Throws: `AuditError.badResults` naming the line when a complete line is not a result.
-    public static func read(path: String) throws(AuditError) -> [AuditItemResult] {
+    public static func read(path: String, keeping: Set<String>? = nil) throws(AuditError) -> [AuditItemResult] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
         let decoder = JSONDecoder()
         var results: [AuditItemResult] = [], seen = Set<String>()
@@ -58,13 +59,25 @@ public final class ResultsLog {
             let line = data[start..<newline]
             start = data.index(after: newline)
             if line.isEmpty { continue }
-            let result: AuditItemResult
+            var result: AuditItemResult
             do { result = try decoder.decode(AuditItemResult.self, from: line) } catch {
                 throw .badResults(path: path, line: lineNumber, detail: "not a result: \(error)")
             }
+            if let keeping { result.attributes = result.attributes.filter { keeping.contains($0.key) } }
             if seen.insert(result.id).inserted { results.append(result) }
         }
         return results
+    }
+
+    /// The attribute names of the first result in a log (empty when there is none).
+    public static func attributeNames(path: String) -> Set<String> {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? handle.close() }
+        var buffer = Data()
+        while !buffer.contains(0x0A), let chunk = try? handle.read(upToCount: 65_536), !chunk.isEmpty { buffer.append(chunk) }
+        guard let newline = buffer.firstIndex(of: 0x0A),
+              let first = try? JSONDecoder().decode(AuditItemResult.self, from: buffer[..<newline]) else { return [] }
+        return Set(first.attributes.keys)
     }
 
     private static func cutIncompleteLastLine(_ path: String) throws(AuditError) {

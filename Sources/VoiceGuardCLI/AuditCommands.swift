@@ -156,7 +156,7 @@ struct AuditRunCommand: AsyncParsableCommand, AsyncRunnable {
                 console.info("\(out): shard \(shard.index) of \(shard.count) done (\(items.count) items); run `voiceguard audit merge` on every shard's folder to report")
                 return
             }
-            let (_, results) = try AuditJob.collect([out])
+            let (_, results) = try AuditJob.collect([out], keeping: AuditJob.attributesUsed(by: settings))
             let summary = try await AuditJob.report(record: record, results: results, suite: suite, settings: settings, folder: out, jobs: analysis.jobs)
             try finishAudit(summary, folder: out, conditions: conditions, global: global)
         }
@@ -174,9 +174,9 @@ struct AuditMergeCommand: AsyncParsableCommand, AsyncRunnable {
 
     func runAsync() async throws {
         try await runReportingErrors(global.console) {
-            let (record, results) = try AuditJob.collect(folders)
-            let columns = Set(results.flatMap { $0.attributes.keys })
+            let columns = folders.reduce(into: Set<String>()) { $0.formUnion(AuditJob.attributeNames(folder: $1)) }
             let settings = try analysis.settings(columns: columns)
+            let (record, results) = try AuditJob.collect(folders, keeping: AuditJob.attributesUsed(by: settings))
             let conditions = try analysis.conditions()
             let suite = try metricSuite(check: record.check, checkSettings: record.checkSettings)
             let summary = try await AuditJob.report(record: record, results: results, suite: suite, settings: settings, folder: out, jobs: analysis.jobs)
