@@ -91,7 +91,7 @@ public struct PrivacyFilter: Sendable {
 
     /// The trained parts.
     public let model: RedactionModel
-    /// Longest chunk, frames (default 200 = 2 s); longer runs are cut into equal pieces.
+    /// Longest chunk, frames (default 50 = 0.5 s); longer runs are cut into equal pieces.
     public var maximumChunkFrames = 50
     /// Fewest speech frames for a speaker embedding (default 20 = 0.2 s); shorter chunks are uncertain.
     public var minimumChunkSpeech = 20
@@ -106,7 +106,7 @@ public struct PrivacyFilter: Sendable {
     /// Frames with a speech probability of at least this (but under the model's speech threshold) are possible
     /// speech: removed unless a primary chunk covers them (default 0.1; 1 turns it off).
     public var possibleSpeechThreshold: Float = 0.1
-    /// Dominant mode: chunks whose embeddings have at least this cosine belong to one talker (default 0.5).
+    /// Dominant mode: chunks whose embeddings have at least this cosine belong to one talker (default 0.3).
     public var dominantNeighbourhood: Float = 0.3
     /// Frames around a primary chunk it also covers for the possible-speech rule (default 10 = 100 ms).
     public var primaryMargin = 10
