@@ -63,14 +63,16 @@ public struct AuditSummary: Sendable, Codable, Hashable {
 
     /// `groups.csv`: one row per group and metric.
     public func groupsCSV() -> String {
-        var out = "group,attributes,values,n,speakers,insufficient,metric,value,ci_low,ci_high,diff_overall,ratio_overall,diff_best,ratio_best,parity,controlled\n"
+        var out = "group,attributes,values,n,speakers,insufficient,metric,value,ci_low,ci_high,diff_overall,diff_overall_ci_low,diff_overall_ci_high,ratio_overall,ratio_overall_ci_low,ratio_overall_ci_high,diff_best,ratio_best,parity,controlled\n"
         for g in [overall] + groups {
             for info in metrics {
                 let e = g.metrics[info.name] ?? MetricEstimate()
                 let fields: [String] = [g.key, g.attributes.joined(separator: "+"), g.values.joined(separator: "+"), "\(g.n)",
                                         g.speakers.map { "\($0)" } ?? "", g.insufficient ? "true" : "false", info.name,
                                         Self.number(e.value), Self.number(e.ciLow), Self.number(e.ciHigh),
-                                        Self.number(e.differenceToOverall), Self.number(e.ratioToOverall),
+                                        Self.number(e.differenceToOverall), Self.number(e.differenceToOverallCI?.first),
+                                        Self.number(e.differenceToOverallCI?.last), Self.number(e.ratioToOverall),
+                                        Self.number(e.ratioToOverallCI?.first), Self.number(e.ratioToOverallCI?.last),
                                         Self.number(e.differenceToBest), Self.number(e.ratioToBest), e.parity ?? "", Self.number(e.controlled)]
                 out += fields.map(Self.csvField).joined(separator: ",") + "\n"
             }

@@ -50,6 +50,10 @@ public struct MetricEstimate: Sendable, Codable, Hashable {
     public var differenceToOverall: Double?
     /// Value divided by the overall value.
     public var ratioToOverall: Double?
+    /// Bootstrap interval of the difference to overall (joint resamples of the group and the whole corpus).
+    public var differenceToOverallCI: [Double]?
+    /// Bootstrap interval of the ratio to overall.
+    public var ratioToOverallCI: [Double]?
     /// Value minus the best sufficient group's value (same attributes).
     public var differenceToBest: Double?
     /// Value divided by the best sufficient group's value.
@@ -63,6 +67,7 @@ public struct MetricEstimate: Sendable, Codable, Hashable {
         case value, parity, controlled
         case ciLow = "ci_low", ciHigh = "ci_high"
         case differenceToOverall = "diff_overall", ratioToOverall = "ratio_overall"
+        case differenceToOverallCI = "diff_overall_ci", ratioToOverallCI = "ratio_overall_ci"
         case differenceToBest = "diff_best", ratioToBest = "ratio_best"
     }
 }
@@ -113,10 +118,70 @@ public enum BiasAnalysis {
         let reports = await boundedConcurrentMap(cells, jobs: jobs) { cell in
             report(cell.attributes, cell.values, members: cell.members, rows: rows, suite: suite, settings: settings)
         }
-        var overall = reports[0]
-        var groups = Array(reports.dropFirst())
+        var all = reports
+        if settings.bootstrap > 0 && !rows.isEmpty {
+            await bootstrap(&all, cells: cells.map(\.members), rows: rows, suite: suite, settings: settings, jobs: jobs)
+        }
+        var overall = all[0]
+        var groups = Array(all.dropFirst())
         compare(&groups, overall: &overall, suite: suite, settings: settings)
         return (overall, groups)
+    }
+
+    /// Percentile intervals of every cell's metrics and of their difference and ratio to the overall value, from one
+    /// joint bootstrap: each resample draws clusters (speakers when known, else items) with replacement from the whole
+    /// corpus, and every cell and the overall row are evaluated on that same resample, so a disparity's interval
+    /// reflects that a group is part of the overall. Resample b uses its own generator (seed, b): the intervals do not
+    /// depend on `jobs`.
+    private static func bootstrap(_ reports: inout [GroupReport], cells: [[Int]], rows: [(result: AuditItemResult, item: MeasuredItem)],
+                                  suite: any MetricSuite, settings: AnalysisSettings, jobs: Int) async {
+        var clusterIndex = [Int](repeating: 0, count: rows.count), index: [String: Int] = [:]
+        for (i, row) in rows.enumerated() {
+            let speaker = settings.speakerColumn.flatMap { row.result.attributes[$0] } ?? ""
+            let key = speaker.isEmpty ? "item:" + row.result.id : "speaker:" + speaker
+            if let c = index[key] { clusterIndex[i] = c } else { clusterIndex[i] = index.count; index[key] = index.count }
+        }
+        let clusterOf = clusterIndex, items = rows.map(\.item)
+        let clusterCount = index.count, metricCount = suite.metrics.count, resamples = settings.bootstrap
+        let chunks = max(1, min(jobs, resamples))
+        let ranges = (0..<chunks).map { c in (resamples * c / chunks)..<(resamples * (c + 1) / chunks) }
+        // draws[cell][metric][b] (NaN = undefined in that resample).
+        let parts = await boundedConcurrentMap(ranges, jobs: chunks) { range -> [[[Double]]] in
+            var out = [[[Double]]](repeating: [[Double]](repeating: [], count: metricCount), count: cells.count)
+            var counts = [Int](repeating: 0, count: clusterCount)
+            var sample: [MeasuredItem] = []
+            for b in range {
+                var rng = SeededGenerator(seed: settings.seed ^ Shard.fnv1a("bootstrap-\(b)"))
+                for c in counts.indices { counts[c] = 0 }
+                for _ in 0..<clusterCount { counts[Int(rng.next() % UInt64(clusterCount))] += 1 }
+                for (k, members) in cells.enumerated() {
+                    sample.removeAll(keepingCapacity: true)
+                    for m in members { for _ in 0..<counts[clusterOf[m]] { sample.append(items[m]) } }
+                    let values = sample.isEmpty ? [Double?](repeating: nil, count: metricCount) : suite.evaluate(sample)
+                    for j in 0..<metricCount { out[k][j].append(values[j] ?? .nan) }
+                }
+            }
+            return out
+        }
+        let alpha = (1 - settings.confidence) / 2
+        func interval(_ draws: [Double]) -> (Double, Double)? {
+            let valid = draws.filter { !$0.isNaN && $0.isFinite }.sorted()
+            guard valid.count >= resamples / 2, let lo = quantile(valid, alpha), let hi = quantile(valid, 1 - alpha) else { return nil }
+            return (lo, hi)
+        }
+        let names = suite.metrics.map(\.name)
+        for k in cells.indices {
+            for (j, name) in names.enumerated() {
+                let draws = parts.flatMap { $0[k][j] }, overall = parts.flatMap { $0[0][j] }
+                guard var e = reports[k].metrics[name] else { continue }
+                if let (lo, hi) = interval(draws) { e.ciLow = lo; e.ciHigh = hi }
+                if k > 0 {
+                    if let (lo, hi) = interval(zip(draws, overall).map { $0 - $1 }) { e.differenceToOverallCI = [lo, hi] }
+                    if let (lo, hi) = interval(zip(draws, overall).map { $1 != 0 ? $0 / $1 : .nan }) { e.ratioToOverallCI = [lo, hi] }
+                }
+                reports[k].metrics[name] = e
+            }
+        }
     }
 
     /// Every non-empty subset of `attributes`, shortest first, in the given order within a size.
@@ -134,44 +199,17 @@ public enum BiasAnalysis {
 
     private static func report(_ attributes: [String], _ values: [String], members: [Int], rows: [(result: AuditItemResult, item: MeasuredItem)],
                                suite: any MetricSuite, settings: AnalysisSettings) -> GroupReport {
-        let items = members.map { rows[$0].item }
-        let point = suite.evaluate(items)
-        // Clusters for the bootstrap: speakers when known, else items.
-        var clusterOf: [String: Int] = [:], clusters: [[Int]] = []
-        for (k, m) in members.enumerated() {
-            let speaker = settings.speakerColumn.flatMap { rows[m].result.attributes[$0] } ?? ""
-            let key = speaker.isEmpty ? "item:" + rows[m].result.id : speaker
-            if let c = clusterOf[key] { clusters[c].append(k) } else { clusterOf[key] = clusters.count; clusters.append([k]) }
-        }
+        let point = suite.evaluate(members.map { rows[$0].item })
         var classes: [String: Int] = [:]
         for m in members { if let label = rows[m].result.label { classes[label, default: 0] += 1 } }
         let names = suite.metrics.map(\.name)
-        var intervals = [(Double?, Double?)](repeating: (nil, nil), count: names.count)
-        if settings.bootstrap > 0 && !clusters.isEmpty {
-            var rng = SeededGenerator(seed: settings.seed ^ Shard.fnv1a(zip(attributes, values).map { "\($0)=\($1)" }.joined(separator: "|")))
-            var draws = [[Double]](repeating: [], count: names.count)
-            var sample: [MeasuredItem] = []
-            sample.reserveCapacity(items.count * 2)
-            for _ in 0..<settings.bootstrap {
-                sample.removeAll(keepingCapacity: true)
-                for _ in 0..<clusters.count {
-                    for k in clusters[Int(rng.next() % UInt64(clusters.count))] { sample.append(items[k]) }
-                }
-                for (j, v) in suite.evaluate(sample).enumerated() { if let v { draws[j].append(v) } }
-            }
-            let alpha = (1 - settings.confidence) / 2
-            for j in names.indices where draws[j].count >= settings.bootstrap / 2 {
-                let sorted = draws[j].sorted()
-                intervals[j] = (quantile(sorted, alpha), quantile(sorted, 1 - alpha))
-            }
-        }
         var controlled = [Double?](repeating: nil, count: names.count)
         if let control = settings.control, !attributes.contains(control) {
             controlled = standardised(members: members, rows: rows, suite: suite, control: control)
         }
         var metrics: [String: MetricEstimate] = [:]
         for (j, name) in names.enumerated() {
-            metrics[name] = MetricEstimate(value: point[j], ciLow: intervals[j].0, ciHigh: intervals[j].1, controlled: controlled[j])
+            metrics[name] = MetricEstimate(value: point[j], controlled: controlled[j])
         }
         let speakers = settings.speakerColumn.map { column in Set(members.compactMap { rows[$0].result.attributes[column] }).count }
         return GroupReport(attributes: attributes, values: values, n: members.count, speakers: speakers, classes: classes,

@@ -57,7 +57,7 @@ public enum HTMLReport {
             for f in summary.failures.prefix(200) { html += "<tr><td>\(escape(f.id))</td><td style=\"text-align:left\">\(escape(f.error))</td></tr>" }
             html += "</table>" + (summary.failures.count > 200 ? "<p class=\"small\">… \(summary.failures.count - 200) more in summary.json</p>" : "")
         }
-        html += "<p class=\"small\">Groups with fewer than \(summary.settings.minimumCell) items are marked insufficient and not compared. Parity flags compare a group's rate with the overall rate (ratio outside \(summary.settings.parityBand.map { format($0) }.joined(separator: "–"))). Intervals are bootstrap percentiles.</p></body></html>\n"
+        html += "<p class=\"small\">Groups with fewer than \(summary.settings.minimumCell) items are marked insufficient and not compared. Parity flags compare a group's rate with the overall rate (ratio outside \(summary.settings.parityBand.map { format($0) }.joined(separator: "–"))). Values in brackets are bootstrap percentile intervals; ×r is the ratio to overall with its interval from the same (joint) resamples.</p></body></html>\n"
         return html
     }
 
@@ -142,7 +142,10 @@ public enum HTMLReport {
                 let cls = e?.parity == "flag" ? " class=\"flag\"" : ""
                 var cell = format(e?.value)
                 if let lo = e?.ciLow, let hi = e?.ciHigh { cell += " <span class=\"small\">[\(format(lo))–\(format(hi))]</span>" }
-                if let r = e?.ratioToOverall { cell += " <span class=\"small\">×\(format(r))</span>" }
+                if let r = e?.ratioToOverall {
+                    let ci = e?.ratioToOverallCI.map { " (\(format($0.first))–\(format($0.last)))" } ?? ""
+                    cell += " <span class=\"small\">×\(format(r))\(ci)</span>"
+                }
                 html += "<td\(cls)>\(cell)</td>"
             }
             html += "</tr>"
