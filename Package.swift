@@ -118,7 +118,7 @@ let package = Package(
 
         // Shared by the test targets: the repository root and a seeded generator.
         .target(
-            name: "VoiceGuardTestSupport", path: "Tests/TestSupport",
+            name: "VoiceGuardTestSupport", dependencies: ["AudioCore"], path: "Tests/TestSupport",
             swiftSettings: swiftSettings),
         .testTarget(
             name: "AudioCoreTests", dependencies: ["AudioCore"],

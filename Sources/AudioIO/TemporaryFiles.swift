@@ -57,26 +57,24 @@ public enum TemporaryFiles {
         for sig in [SIGINT, SIGTERM, SIGHUP] {
             var action = sigaction()
             #if canImport(Glibc)
-            action.__sigaction_handler.sa_handler = { sig in
-                for slot in 0..<TemporaryFiles.slotCount where TemporaryFiles.used[slot] != 0 {
-                    unlink(TemporaryFiles.paths + slot * TemporaryFiles.slotBytes)
-                }
-                signal(sig, SIG_DFL)
-                raise(sig)
-            }
+            action.__sigaction_handler.sa_handler = deleteAndReraise
             #else
-            action.__sigaction_u.__sa_handler = { sig in
-                for slot in 0..<TemporaryFiles.slotCount where TemporaryFiles.used[slot] != 0 {
-                    unlink(TemporaryFiles.paths + slot * TemporaryFiles.slotBytes)
-                }
-                signal(sig, SIG_DFL)
-                raise(sig)
-            }
+            action.__sigaction_u.__sa_handler = deleteAndReraise
             #endif
             sigemptyset(&action.sa_mask)
             action.sa_flags = 0
             sigaction(sig, &action, nil)
         }
         signal(SIGXFSZ, SIG_IGN)
+    }
+
+    /// The signal handler: unlinks every registered file (async-signal-safe: no allocation, no locks), then lets the
+    /// signal end the process as it would have.
+    private static let deleteAndReraise: @convention(c) (Int32) -> Void = { sig in
+        for slot in 0..<TemporaryFiles.slotCount where TemporaryFiles.used[slot] != 0 {
+            unlink(TemporaryFiles.paths + slot * TemporaryFiles.slotBytes)
+        }
+        signal(sig, SIG_DFL)
+        raise(sig)
     }
 }

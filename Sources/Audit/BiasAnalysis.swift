@@ -151,7 +151,7 @@ public enum BiasAnalysis {
             var counts = [Int](repeating: 0, count: clusterCount)
             var sample: [MeasuredItem] = []
             for b in range {
-                var rng = SeededGenerator(seed: settings.seed ^ Shard.fnv1a("bootstrap-\(b)"))
+                var rng = SplitMix64(seed: settings.seed ^ Shard.fnv1a("bootstrap-\(b)"))
                 for c in counts.indices { counts[c] = 0 }
                 for _ in 0..<clusterCount { counts[Int(rng.next() % UInt64(clusterCount))] += 1 }
                 for (k, members) in cells.enumerated() {
@@ -264,18 +264,5 @@ public enum BiasAnalysis {
         let h = Double(sorted.count - 1) * q
         let lo = Int(h.rounded(.down)), hi = min(sorted.count - 1, lo + 1)
         return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
-    }
-}
-
-/// SplitMix64: a small, fast, seedable generator (the bootstrap's; deterministic across platforms).
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -86,8 +86,6 @@ public struct CepstralExtractor: Sendable {
             power.deallocate(); energies.deallocate()
         }
         let origin = framing.layout.origin(frameLength: framing.frameLength, hop: framing.hop)
-        let useLog10 = c.logBase == .base10
-        let floor = c.logFloor
         emphasised.withUnsafeBufferPointer { x in
             window.withUnsafeBufferPointer { w in
                 dct.withUnsafeBufferPointer { dctRows in
@@ -99,21 +97,36 @@ public struct CepstralExtractor: Sendable {
                             if c.spectrum == .magnitude {
                                 for k in 0..<bins { power[k] = power[k].squareRoot() }
                             }
-                            filterbank.apply(UnsafeBufferPointer(power), into: energies)
-                            for i in 0..<m {
-                                let v = energies[i] + floor
-                                energies[i] = useLog10 ? Float.log10(v) : Float.log(v)
-                            }
-                            let e = UnsafeBufferPointer(energies)
-                            for r in 0..<q {
-                                result[f * q + r] = Kernels.dot(UnsafeBufferPointer(rebasing: dctRows[(r * m)..<((r + 1) * m)]), e)
-                            }
+                            cepstrum(UnsafeBufferPointer(power), dct: dctRows, scratch: energies,
+                                     into: UnsafeMutableBufferPointer(rebasing: result[(f * q)..<((f + 1) * q)]))
                         }
                     }
                 }
             }
         }
         return FeatureMatrix(frameCount: frames, dimension: q, values: out)
+    }
+
+    /// Static cepstra of one frame from its spectrum (power or magnitude, as configured: the caller windows, transforms
+    /// and squares): filterbank, log with the configured floor and base, DCT → `coefficientCount` values in `output`.
+    /// `scratch` holds `filterCount` floats. No allocation, for per-frame (streaming) use.
+    public func cepstrum(_ spectrum: UnsafeBufferPointer<Float>, scratch: UnsafeMutableBufferPointer<Float>,
+                         into output: UnsafeMutableBufferPointer<Float>) {
+        dct.withUnsafeBufferPointer { cepstrum(spectrum, dct: $0, scratch: scratch, into: output) }
+    }
+
+    private func cepstrum(_ spectrum: UnsafeBufferPointer<Float>, dct dctRows: UnsafeBufferPointer<Float>,
+                          scratch energies: UnsafeMutableBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
+        let c = configuration, m = c.filterCount
+        filterbank.apply(spectrum, into: energies)
+        for i in 0..<m {
+            let v = energies[i] + c.logFloor
+            energies[i] = c.logBase == .base10 ? Float.log10(v) : Float.log(v)
+        }
+        let e = UnsafeBufferPointer(energies)
+        for r in 0..<c.coefficientCount {
+            output[r] = Kernels.dot(UnsafeBufferPointer(rebasing: dctRows[(r * m)..<((r + 1) * m)]), e)
+        }
     }
 
     /// y[n] = x[n] − α·x[n−1], with x[−1] = 0 (MATLAB `filter([1 −α], 1, x)`).

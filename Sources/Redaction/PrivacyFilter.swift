@@ -244,14 +244,22 @@ public struct PrivacyFilter: Sendable {
                 frame[i] = v * window[i]
                 energy += v * v
             }
-            level[f] = 10 * Foundation.log10(energy / 400 + 1e-12)
+            level[f] = Self.levelDB(energy: energy, samples: 400)
             fft.forward(frame.baseAddress!, spectrum.baseAddress!)
-            for k in 10..<224 {  // 312 Hz … 7 kHz
-                let power = spectrum[2 * k] * spectrum[2 * k] + spectrum[2 * k + 1] * spectrum[2 * k + 1]
-                if k < 80 { low[f] += power } else { high[f] += power }
-            }
+            (high[f], low[f]) = Self.tiltEnergies { k in spectrum[2 * k] * spectrum[2 * k] + spectrum[2 * k + 1] * spectrum[2 * k + 1] }
         }
         return (level, high, low)
+    }
+
+    /// Mean-square level of a frame's `samples` samples with summed squares `energy`, dB.
+    static func levelDB(energy: Float, samples: Int) -> Float { 10 * Foundation.log10(energy / Float(samples) + 1e-12) }
+
+    /// Energies above and below 2.5 kHz over 312 Hz … 7 kHz of a 512-point power spectrum at 16 kHz (`power(k)` of bin k):
+    /// the spectral-tilt cue (distant talkers lose highs).
+    @inline(__always) static func tiltEnergies(_ power: (Int) -> Float) -> (high: Float, low: Float) {
+        var high: Float = 0, low: Float = 0
+        for k in 10..<224 { if k < 80 { low += power(k) } else { high += power(k) } }
+        return (high, low)
     }
 
     /// The 95th-percentile level of the speech frames, dB.

@@ -33,7 +33,7 @@ public enum RedactionTrainer {
     public static func train(mixtures: Manifest, speakers: Manifest, noises: [[Float]], split: String = "train",
                              backgroundWeight: Int = 1,
                              log: (String) -> Void = { _ in }) throws(RedactionError) -> RedactionModel {
-        var rng = SplitMixNoise(seed: 20_261_126)
+        var rng = SplitMix64(seed: 20_261_126)
         // 1. Voice activity.
         var vadX: [[Float]] = [], vadY: [Bool] = []
         let features = VoiceActivityFeatures()
@@ -47,10 +47,10 @@ public enum RedactionTrainer {
             var versions = [signal]
             if !noises.isEmpty {
                 let noise = noises[Int(rng.next() % UInt64(noises.count))]
-                versions.append(mix(signal, noise, snrDB: Double(rng.uniform()) * 20, speechLevel: speechLevel, offset: Int(rng.next() % 100_000)))
+                versions.append(mix(signal, noise, snrDB: Double(rng.uniformFloat()) * 20, speechLevel: speechLevel, offset: Int(rng.next() % 100_000)))
             }
-            let white = (0..<signal.count).map { _ in rng.gaussian() }
-            versions.append(mix(signal, white, snrDB: 5 + Double(rng.uniform()) * 20, speechLevel: speechLevel, offset: 0))
+            let white = (0..<signal.count).map { _ in rng.gaussianFloat() }
+            versions.append(mix(signal, white, snrDB: 5 + Double(rng.uniformFloat()) * 20, speechLevel: speechLevel, offset: 0))
             for version in versions {
                 let m = features.compute(version)
                 for f in stride(from: Int(rng.next() % 3), to: min(m.frameCount, labels.count), by: 3) {

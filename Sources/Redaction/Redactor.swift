@@ -59,7 +59,7 @@ struct MaskRenderer {
     /// Sample frames per 10 ms analysis frame.
     let perFrame: Double
     private let floorGain: Float
-    private var noise = SplitMixNoise(seed: 0x5EED)
+    private var noise = SplitMix64(seed: 0x5EED)
 
     init(redactor: Redactor, sampleRate: Double, channelCount: Int) {
         self.redactor = redactor
@@ -98,7 +98,7 @@ struct MaskRenderer {
                 let fill: Float
                 switch redactor.method {
                 case .mute: fill = 0
-                case .noise: fill = noise.gaussian() * 0.00316 * (1 - gain)  // −50 dBFS RMS
+                case .noise: fill = noise.gaussianFloat() * 0.00316 * (1 - gain)  // −50 dBFS RMS
                 case .tone: fill = 0.0316 * Foundation.sin(2 * Float.pi * 1_000 * Float(i % max(1, Int(sampleRate))) / Float(sampleRate)) * (1 - gain)
                 }
                 for c in 0..<channels { output.append(input(i * channels + c) * gain + fill) }
@@ -106,23 +106,5 @@ struct MaskRenderer {
                 for c in 0..<channels { output.append(input(i * channels + c)) }
             }
         }
-    }
-}
-
-/// A small deterministic Gaussian source for comfort noise.
-struct SplitMixNoise {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
-    mutating func gaussian() -> Float {
-        let u = max(uniform(), 1e-7), v = uniform()
-        return (-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * Float.pi * v)
     }
 }

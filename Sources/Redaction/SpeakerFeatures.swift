@@ -13,7 +13,7 @@ public struct SpeakerFeatures: Sendable {
     /// Values of a segment's statistics.
     public static let statisticsDimension = 80
 
-    private let extractor: CepstralExtractor
+    let extractor: CepstralExtractor
 
     /// Prepares the front end.
     public init() {

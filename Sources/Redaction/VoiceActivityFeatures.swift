@@ -38,6 +38,37 @@ public struct VoiceActivityFeatures: Sendable {
         flatnessBins = Int(300.0 / 31.25)..<Int(4_000.0 / 31.25)
     }
 
+    /// The causally tracked noise floors of the base values (state carried from frame to frame).
+    struct NoiseFloors {
+        var bands = [Float](repeating: 0, count: VoiceActivityFeatures.bands)
+        var energy: Float = 0
+        var started = false
+    }
+
+    /// The base values of one frame from its power spectrum (257 bins of the 512-point FFT of the periodic-Hann
+    /// windowed 25 ms frame): band and total log energies above their floors (updating them) and the spectral flatness.
+    /// The voicing value (index `bands + 1`) is left to the caller. `scratch` holds `bands` floats.
+    func baseValues(power: UnsafeBufferPointer<Float>, scratch mel: UnsafeMutableBufferPointer<Float>, floors: inout NoiseFloors,
+                    into row: UnsafeMutableBufferPointer<Float>) {
+        filterbank.apply(power, into: mel)
+        var total: Float = 0
+        for k in 0..<257 { total += power[k] }
+        let isFirst = !floors.started
+        floors.started = true
+        for i in 0..<Self.bands {
+            let e = Foundation.log(mel[i] + 1e-10)
+            floors.bands[i] = isFirst ? e : min(e, floors.bands[i] + Self.floorRise)
+            row[i] = e - floors.bands[i]
+        }
+        let energy = Foundation.log(total + 1e-10)
+        floors.energy = isFirst ? energy : min(energy, floors.energy + Self.floorRise)
+        row[Self.bands] = energy - floors.energy
+        var logSum: Float = 0, sum: Float = 0
+        for k in flatnessBins { logSum += Foundation.log(power[k] + 1e-12); sum += power[k] + 1e-12 }
+        let n = Float(flatnessBins.count)
+        row[Self.bands + 2] = logSum / n - Foundation.log(sum / n)
+    }
+
     /// The 81 features of every frame of a 16 kHz mono signal (`AnalysisSignal.frameCount` rows).
     public func compute(_ signal: [Float]) -> FeatureMatrix {
         let frames = AnalysisSignal.frameCount(samples: signal.count)
@@ -49,30 +80,18 @@ public struct VoiceActivityFeatures: Sendable {
         padded += [Float](repeating: 0, count: AnalysisSignal.frameLength)
         let b = Self.baseDimension
         var base = [Float](repeating: 0, count: frames * b)
-        var bandFloor = [Float](repeating: 0, count: Self.bands), energyFloor: Float = 0
+        var floors = NoiseFloors()
         let power = UnsafeMutableBufferPointer<Float>.allocate(capacity: 257)
         let mel = UnsafeMutableBufferPointer<Float>.allocate(capacity: Self.bands)
         defer { power.deallocate(); mel.deallocate() }
-        padded.withUnsafeBufferPointer { x in
-            stft.forEachFrame(of: x) { f, spectrum in
-                guard f < frames else { return }
-                Kernels.squaredMagnitudes(interleaved: spectrum, into: power)
-                filterbank.apply(UnsafeBufferPointer(power), into: mel)
-                var total: Float = 0
-                for k in 0..<257 { total += power[k] }
-                let row = f * b
-                for i in 0..<Self.bands {
-                    let e = Foundation.log(mel[i] + 1e-10)
-                    bandFloor[i] = f == 0 ? e : min(e, bandFloor[i] + Self.floorRise)
-                    base[row + i] = e - bandFloor[i]
+        base.withUnsafeMutableBufferPointer { rows in
+            padded.withUnsafeBufferPointer { x in
+                stft.forEachFrame(of: x) { f, spectrum in
+                    guard f < frames else { return }
+                    Kernels.squaredMagnitudes(interleaved: spectrum, into: power)
+                    baseValues(power: UnsafeBufferPointer(power), scratch: mel, floors: &floors,
+                               into: UnsafeMutableBufferPointer(rebasing: rows[(f * b)..<((f + 1) * b)]))
                 }
-                let energy = Foundation.log(total + 1e-10)
-                energyFloor = f == 0 ? energy : min(energy, energyFloor + Self.floorRise)
-                base[row + Self.bands] = energy - energyFloor
-                var logSum: Float = 0, sum: Float = 0
-                for k in flatnessBins { logSum += Foundation.log(power[k] + 1e-12); sum += power[k] + 1e-12 }
-                let n = Float(flatnessBins.count)
-                base[row + Self.bands + 2] = logSum / n - Foundation.log(sum / n)
             }
         }
         // Voicing: the tracker's frame f is centred on f·hop + hop; ours on f·hop + hop/2 — half a hop apart.

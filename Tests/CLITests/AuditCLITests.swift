@@ -73,6 +73,7 @@ struct AuditCLITests {
         let full = try CLI.run(["audit", manifest, "--out", dir.file("full")] + common)
         #expect(full.status == 0, "\(full.stderr)")
         var rng = SplitMix64(seed: 99)
+        var interrupted = 0
         for attempt in 0..<3 {
             let folder = dir.file("killed\(attempt)")
             let delay = 0.2 + Double(rng.next() % 1000) / 1000 * 1.8
@@ -80,6 +81,7 @@ struct AuditCLITests {
             let killed = try CLI.shell("\(CLI.quote(CLI.executable)) \(args) -q & pid=$!; sleep \(delay); kill -9 $pid 2>/dev/null; wait $pid; exit 0")
             #expect(killed.status == 0)
             let before = (try? String(contentsOfFile: folder + "/results.jsonl", encoding: .utf8))?.split(separator: "\n").count ?? 0
+            if before < 97 { interrupted += 1 }
             let resumed = try CLI.run(["audit", manifest, "--out", folder, "--resume"] + common)
             #expect(resumed.status == 0, "\(resumed.stderr)")
             let lines = try String(contentsOfFile: folder + "/results.jsonl", encoding: .utf8).split(separator: "\n")
@@ -87,6 +89,8 @@ struct AuditCLITests {
             let differing = try Self.same(dir.file("full"), folder)
             #expect(differing.isEmpty, "\(differing), attempt \(attempt) (killed after \(delay) s, \(before) done)")
         }
+        // The kills must have landed mid-run for the comparison to mean anything.
+        #expect(interrupted >= 2, "only \(interrupted) of 3 kills interrupted the run")
         // Without --resume an existing run is never mixed with a new one.
         let again = try CLI.run(["audit", manifest, "--out", dir.file("full")] + common)
         #expect(again.status == 73 && again.stderr.contains("--resume"), "\(again.stderr)")

@@ -67,4 +67,6 @@ final class Scratch {
     }
     deinit { try? FileManager.default.removeItem(atPath: path) }
     func file(_ name: String) -> String { path + "/" + name }
+    /// Hidden files in the folder: the temporary outputs a failed write must not leave behind.
+    func hiddenFiles() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasPrefix(".") } }
 }

@@ -55,7 +55,7 @@ struct RedactTests {
         let bad = try CLI.run(["redact", dir.file("truncated.flac"), dir.file("bad.wav"), "--keep", enroll, "--streaming"])
         #expect(bad.status != 0)
         #expect(!FileManager.default.fileExists(atPath: dir.file("bad.wav")))
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }
+        let leftovers = try dir.hiddenFiles()
         #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
     }
 
@@ -85,7 +85,7 @@ struct RedactTests {
         let status = try String(contentsOfFile: dir.file("status"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(status == "143", "exit status \(status)")
         #expect(!FileManager.default.fileExists(atPath: dir.file("killed.wav")))
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }
+        let leftovers = try dir.hiddenFiles()
         #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
     }
 
@@ -112,7 +112,7 @@ struct RedactTests {
         // Unwritable destination: the error is specific and nothing is left behind.
         let unwritable = try CLI.run(["redact", input, dir.file("no/such/dir/out.wav"), "--keep", enroll])
         #expect(unwritable.status == 73, "\(unwritable.stderr)")
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }
+        let leftovers = try dir.hiddenFiles()
         #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
         // An existing output is never replaced without -y, and the input is never the output.
         try Data("keep me".utf8).write(to: URL(fileURLWithPath: dir.file("exists.wav")))
