@@ -13,6 +13,7 @@ CORPORA_REPORTS := Corpora/reports
 
 deps:
 	@scripts/install-deps
+	@scripts/fetch-models
 
 # Debug build shared by demo and tests; fails on any warning in our own sources.
 build: deps

@@ -5,7 +5,7 @@
 //   voiceguard (executable) → VoiceGuardCLI → VoiceGuard (umbrella)
 //   → capability modules (later: Watermark, SynthDetect, Redaction, Audit)
 //   → Corpus (validation, shortcut report) → Manifests, Evaluation, Learning (statistical models)
-//   → DSP (FFTW, soxr) → AudioIO (libsndfile) → AudioCore
+//   → Perception (pretrained networks) → DSP (FFTW, soxr) → AudioIO (libsndfile) → AudioCore
 import PackageDescription
 
 /// Settings shared by every Swift target: Swift 6 language mode (the default for
@@ -88,10 +88,16 @@ let package = Package(
             name: "Watermark",
             dependencies: ["AudioCore", "DSP"],
             swiftSettings: swiftSettings),
+        // Pretrained networks run natively (Silero VAD, Resemblyzer's GE2E speaker encoder) and their weight files.
+        .target(
+            name: "Perception",
+            dependencies: ["AudioCore", "DSP", .product(name: "RealModule", package: "swift-numerics")],
+            // Optimised in debug builds too: the networks run ~10⁹ multiply-adds per test, 100× slower unoptimised.
+            swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Privacy filter: voice activity, speaker embeddings, primary-talker decisions, redaction.
         .target(
             name: "Redaction",
-            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Learning"],
+            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Learning", "Perception"],
             swiftSettings: swiftSettings),
         // Batch audits over manifests: checks, resumable sharded runs, bias analysis, reports.
         .target(
@@ -101,7 +107,7 @@ let package = Package(
         // Umbrella: `import VoiceGuard` brings every public module.
         .target(
             name: "VoiceGuard",
-            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Corpus", "Learning", "Watermark", "SynthDetect", "Redaction", "Audit"],
+            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Corpus", "Learning", "Perception", "Watermark", "SynthDetect", "Redaction", "Audit"],
             swiftSettings: swiftSettings),
         // Command implementations (a library so tests can reach them).
         .target(
@@ -138,6 +144,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SynthDetectTests", dependencies: ["VoiceGuardTestSupport", "SynthDetect", "Learning", "DSP", "Evaluation", "AudioIO", "Manifests"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PerceptionTests", dependencies: ["VoiceGuardTestSupport", "Perception", "AudioIO", "DSP"],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "RedactionTests", dependencies: ["VoiceGuardTestSupport", "Redaction", "Learning", "AudioIO", "DSP"],

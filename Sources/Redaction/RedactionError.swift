@@ -1,5 +1,6 @@
 public import AudioCore
 public import Learning
+public import Perception
 
 /// What can go wrong in voice activity detection, speaker modelling and redaction.
 public enum RedactionError: VoiceGuardError, Equatable {
@@ -13,10 +14,13 @@ public enum RedactionError: VoiceGuardError, Equatable {
     case badModel(path: String, detail: String)
     /// Training data is unusable.
     case badTrainingData(detail: String)
+    /// A pretrained network's weights are missing or corrupt.
+    case weights(PerceptionError)
 
     public var exitStatus: ExitStatus {
         switch self {
         case .unsupportedAudio, .enrollmentTooShort, .noSpeech, .badModel, .badTrainingData: .dataError
+        case let .weights(error): error.exitStatus
         }
     }
 
@@ -27,6 +31,7 @@ public enum RedactionError: VoiceGuardError, Equatable {
         case .noSpeech: "redaction.no-speech"
         case .badModel: "redaction.bad-model"
         case .badTrainingData: "redaction.bad-training-data"
+        case let .weights(error): error.code
         }
     }
 
@@ -38,6 +43,7 @@ public enum RedactionError: VoiceGuardError, Equatable {
         case let .noSpeech(detail): "no speech found: \(detail)"
         case let .badModel(path, detail): "\(path): not a usable VoiceGuard redaction model: \(detail)"
         case let .badTrainingData(detail): "unusable training data: \(detail)"
+        case let .weights(error): error.description
         }
     }
 }

@@ -80,7 +80,7 @@ public struct RedactionEvaluation: Sendable, Codable {
                 for f in stride(from: 0, to: min(labels.count, plan.speechProbability.count), by: 5) {
                     if labels[f] == "N" { silenceScores.append(plan.speechProbability[f]) } else { speechScores.append(plan.speechProbability[f]) }
                 }
-                let speechThreshold = Float(filter.model.speechThreshold)
+                let speechThreshold = Float(filter.model.speechOnThreshold)
                 for f in 0..<min(labels.count, plan.redacted.count) {
                     let d = plan.decisions[f], speech = plan.speechProbability[f] >= speechThreshold
                     if labels[f] == "P" && plan.redacted[f] {

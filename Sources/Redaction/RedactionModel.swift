@@ -1,93 +1,79 @@
 public import Foundation
-public import Learning
 
-/// The trained parts of the privacy filter — voice activity classifier, speaker-embedding projection
-/// and decision thresholds — stored as versioned JSON (format `voiceguard-redaction`) and checked on load.
-public struct RedactionModel: Sendable, Codable {
+/// The privacy filter's decision thresholds over its pretrained perception (Silero VAD speech probabilities and
+/// GE2E speaker cosines), stored as versioned JSON (format `voiceguard-redaction`, version 2) and checked on load.
+/// The networks themselves are not in it: they are the pinned pretrained weight files (`PretrainedWeights`).
+/// `voiceguard redact-train` fits the thresholds on training mixtures; the built-in model is `make redaction-model`'s.
+public struct RedactionModel: Sendable, Codable, Equatable {
     /// Format tag.
     public var format = "voiceguard-redaction"
-    /// Format version.
-    public var version = 1
-    /// Voice activity: logistic regression on `VoiceActivityFeatures` (81 values); output = log-odds of speech.
-    public var voiceActivity: LogisticRegression
-    /// Frames with a speech probability at or above this are speech (0…1).
-    public var speechThreshold: Double
-    /// Speaker embedding: LDA of `SpeakerFeatures` statistics (80 values), unit length.
-    public var speakerProjection: LinearDiscriminant
-    /// Fusion of a chunk's cues — [cosine with the primary talker, relative level (dB), tilt (dB)] — into the
-    /// log-odds that it is the primary talker.
-    public var fusion: LogisticRegression
-    /// A chunk is the primary talker when its fused probability is at least this (0…1).
+    /// Format version (2: pretrained perception).
+    public var version = 2
+    /// A frame starts speech when its Silero probability is at least this (0…1).
+    public var speechOnThreshold: Double
+    /// A frame continues speech while its probability is at least this (0…speechOnThreshold): hysteresis.
+    public var speechOffThreshold: Double
+    /// Frames with a probability at least this but not speech are possible speech: removed unless next to the primary
+    /// talker (0…speechOffThreshold).
+    public var possibleSpeechThreshold: Double
+    /// Enrolled mode: speech whose GE2E cosine with the enrollment is at least this is the primary talker (0…1).
     public var keepThreshold: Double
-    /// Dominant mode's fusion: the same cues, with the cosine normalised within the recording
-    /// (`PrivacyFilter.normalizedScores`), since the reference comes from the recording itself.
-    public var dominantFusion: LogisticRegression
-    /// Dominant mode's keep threshold (0…1).
+    /// Dominant mode: the same with the recording's dominant talker (0…1).
     public var dominantKeepThreshold: Double
-    /// Below `keepThreshold − uncertainMargin` a chunk is another talker; in between it is uncertain.
+    /// Below `keep − uncertainMargin` speech is another talker; in between it is uncertain (removed by default).
     public var uncertainMargin: Double
-    /// What it was trained on.
+    /// Dominant mode: segments whose embeddings have at least this cosine are one talker (0…1).
+    public var dominantNeighbourhood: Double
+    /// What it was fitted on.
     public var training: [String: String]
 
     enum CodingKeys: String, CodingKey {
         case format, version, training
-        case voiceActivity = "voice_activity", speechThreshold = "speech_threshold"
-        case fusion, dominantFusion = "dominant_fusion", dominantKeepThreshold = "dominant_keep_threshold"
-        case speakerProjection = "speaker_projection", keepThreshold = "keep_threshold", uncertainMargin = "uncertain_margin"
+        case speechOnThreshold = "speech_on_threshold", speechOffThreshold = "speech_off_threshold"
+        case possibleSpeechThreshold = "possible_speech_threshold", keepThreshold = "keep_threshold"
+        case dominantKeepThreshold = "dominant_keep_threshold", uncertainMargin = "uncertain_margin"
+        case dominantNeighbourhood = "dominant_neighbourhood"
     }
 
     /// Creates a model.
-    public init(voiceActivity: LogisticRegression, speechThreshold: Double, speakerProjection: LinearDiscriminant,
-                fusion: LogisticRegression, keepThreshold: Double, dominantFusion: LogisticRegression, dominantKeepThreshold: Double,
-                uncertainMargin: Double, training: [String: String]) {
-        self.dominantFusion = dominantFusion
-        self.dominantKeepThreshold = dominantKeepThreshold
-        self.voiceActivity = voiceActivity
-        self.speechThreshold = speechThreshold
-        self.speakerProjection = speakerProjection
-        self.fusion = fusion
+    public init(speechOnThreshold: Double = 0.5, speechOffThreshold: Double = 0.35, possibleSpeechThreshold: Double = 0.15,
+                keepThreshold: Double, dominantKeepThreshold: Double, uncertainMargin: Double = 0.05,
+                dominantNeighbourhood: Double = 0.75, training: [String: String] = [:]) {
+        self.speechOnThreshold = speechOnThreshold
+        self.speechOffThreshold = speechOffThreshold
+        self.possibleSpeechThreshold = possibleSpeechThreshold
         self.keepThreshold = keepThreshold
+        self.dominantKeepThreshold = dominantKeepThreshold
         self.uncertainMargin = uncertainMargin
+        self.dominantNeighbourhood = dominantNeighbourhood
         self.training = training
     }
 
     /// Decodes and checks a model.
     /// - Throws: `RedactionError.badModel` naming what is wrong.
     public static func decode(_ data: Data, path: String) throws(RedactionError) -> RedactionModel {
+        struct Header: Decodable { var format: String?; var version: Int? }
+        guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
+            throw .badModel(path: path, detail: "not a JSON object")
+        }
+        guard header.format == "voiceguard-redaction" else {
+            throw .badModel(path: path, detail: "format \"\(header.format ?? "none")\"; expected voiceguard-redaction")
+        }
+        guard header.version == 2 else {
+            throw .badModel(path: path, detail: "version \(header.version.map(String.init) ?? "none"); this build reads version 2 "
+                            + "(version 1 models held the old MFCC/LDA parts: refit with voiceguard redact-train)")
+        }
         let model: RedactionModel
         do { model = try JSONDecoder().decode(RedactionModel.self, from: data) } catch {
-            throw .badModel(path: path, detail: "not a redaction model JSON (\(error))")
+            throw .badModel(path: path, detail: "fields missing or mistyped (\(error))")
         }
-        guard model.format == "voiceguard-redaction" else { throw .badModel(path: path, detail: "format \"\(model.format)\"; expected voiceguard-redaction") }
-        guard model.version == 1 else { throw .badModel(path: path, detail: "version \(model.version); this build reads version 1") }
-        let vad = model.voiceActivity
-        guard vad.weights.count == VoiceActivityFeatures.dimension, vad.mean.count == vad.weights.count, vad.scale.count == vad.weights.count,
-              (vad.weights + [vad.bias]).allSatisfy(\.isFinite) else {
-            throw .badModel(path: path, detail: "voice activity classifier has \(vad.weights.count) weights; expected \(VoiceActivityFeatures.dimension)")
-        }
-        let lda = model.speakerProjection
-        guard lda.inputDimension == SpeakerFeatures.statisticsDimension, lda.outputDimension >= 1,
-              lda.projection.count == lda.outputDimension * lda.inputDimension, lda.projection.allSatisfy(\.isFinite) else {
-            throw .badModel(path: path, detail: "speaker projection \(lda.outputDimension)×\(lda.inputDimension); expected input \(SpeakerFeatures.statisticsDimension)")
-        }
-        for fusion in [model.fusion, model.dominantFusion] {
-            guard fusion.weights.count == 3, fusion.mean.count == 3, fusion.scale.count == 3,
-                  (fusion.weights + [fusion.bias]).allSatisfy(\.isFinite) else {
-                throw .badModel(path: path, detail: "fusion has \(fusion.weights.count) weights; expected 3")
-            }
-        }
-        guard (0...1).contains(model.speechThreshold), (0...1).contains(model.keepThreshold), (0...1).contains(model.dominantKeepThreshold),
-              model.uncertainMargin >= 0 else {
-            throw .badModel(path: path, detail: "thresholds out of range")
+        let thresholds = [model.speechOnThreshold, model.speechOffThreshold, model.possibleSpeechThreshold, model.keepThreshold,
+                          model.dominantKeepThreshold, model.uncertainMargin, model.dominantNeighbourhood]
+        guard thresholds.allSatisfy({ $0.isFinite && (0...1).contains($0) }),
+              model.speechOffThreshold <= model.speechOnThreshold, model.possibleSpeechThreshold <= model.speechOffThreshold else {
+            throw .badModel(path: path, detail: "thresholds out of range (each 0…1; possible ≤ off ≤ on)")
         }
         return model
-    }
-
-    /// Probability (0…1) that a chunk with these cues is the primary talker.
-    /// - Parameter dominant: use dominant mode's fusion (the score is then the within-recording normalised cosine).
-    public func primaryProbability(score: Float, relativeLevelDB: Float, tiltDB: Float, dominant: Bool = false) -> Float {
-        let z = (dominant ? dominantFusion : fusion).score([score, relativeLevelDB, tiltDB])
-        return Float(1 / (1 + Foundation.exp(-z)))
     }
 
     /// Loads a model file.
@@ -97,8 +83,9 @@ public struct RedactionModel: Sendable, Codable {
     }
 
     /// The model built into this binary (`make redaction-model`).
-    public static var bundled: RedactionModel? {
-        bundledRedactionJSON.flatMap { try? decode(Data($0.utf8), path: "<built-in redaction model>") }
+    public static var bundled: RedactionModel {
+        // The embedded JSON is checked by a test; a build whose embedded model does not decode is a build error in spirit.
+        (try? decode(Data(bundledRedactionJSON.utf8), path: "<built-in redaction model>"))!
     }
 
     /// Pretty, key-sorted JSON.

@@ -129,9 +129,7 @@ public struct RedactionReport: Sendable, Codable {
     public init(plan: RedactionPlan, input: String, output: String, mode: String, method: String, overlap: String,
                 attenuationDB: Double, duration: Double, processingSeconds: Double, tool: String) {
         var log = RedactionLogBuilder()
-        var chunkScore = [Float?](repeating: nil, count: plan.decisions.count)
-        for chunk in plan.chunks { for f in chunk.frames where f < chunkScore.count { chunkScore[f] = chunk.score } }
-        for f in plan.decisions.indices { log.add(decision: plan.decisions[f], redacted: plan.redacted[f], score: chunkScore[f]) }
+        for f in plan.decisions.indices { log.add(decision: plan.decisions[f], redacted: plan.redacted[f], score: plan.primaryScore[f]) }
         self.init(log: log.finished(), input: input, output: output, mode: mode, primaryDecision: plan.primaryDecision,
                   primaryConfidence: plan.primaryConfidence, method: method, overlap: overlap, attenuationDB: attenuationDB,
                   duration: duration, lookaheadSeconds: Double(plan.lookaheadFrames) / 100, processingSeconds: processingSeconds, tool: tool)

@@ -4,8 +4,8 @@ import Evaluation
 import Foundation
 public import Manifests
 
-/// The re-identification attack on redacted output: a speaker-verification attacker (the filter's own
-/// embedding, trained on other speakers) compares each background talker's frames left in the *redacted*
+/// The re-identification attack on redacted output: a speaker-verification attacker (the GE2E encoder, pretrained on
+/// thousands of speakers none of which is in our corpora) compares each background talker's frames left in the *redacted*
 /// mixture with clean enrollments of every background talker of the split. The attacker is oracle-aided:
 /// it knows (from the ground-truth frame labels) which frames hold the background talker alone, so it is
 /// stronger than a real one; redacted frames (≥ 30 dB down) give it nothing. Equal error rate near 50 %
@@ -39,7 +39,6 @@ public struct ReidentificationResult: Sendable, Codable {
     public static func run(_ filter: PrivacyFilter, mixtures: Manifest, speakers: Manifest, split: String,
                            enrolled: Bool, streaming: Bool = false) -> ReidentificationResult? {
         var segments: [(speaker: String, redacted: [Float]?, clean: [Float]?)] = []
-        let front = SpeakerFeatures()
         for record in mixtures.records where record["split"] == split {
             let sidecarPath = URL(fileURLWithPath: record.resolvedPath).deletingPathExtension().appendingPathExtension("json").path
             guard let data = FileManager.default.contents(atPath: sidecarPath),
@@ -57,16 +56,13 @@ public struct ReidentificationResult: Sendable, Codable {
                   let labels = RedactionTrainer.frameLabels(record, manifest: mixtures) else { continue }
             // An oracle-aided attacker: it listens to exactly the background talker's non-overlapped frames
             // (from the ground truth) — all of them in the input, those left unredacted in the output.
-            let features = front.frames(clean)
             for b in sidecar.backgrounds {
                 let frames = max(0, Int(b.start * 100))..<min(labels.count, plan.redacted.count, Int(b.end * 100))
                 guard !frames.isEmpty else { continue }
                 let background = frames.filter { labels[$0] == "B" }
                 let left = background.filter { !plan.redacted[$0] }
-                guard background.count >= 20, let cleanStats = SpeakerFeatures.statistics(features, frames: background) else { continue }
-                let redactedStats = left.count >= 20 ? SpeakerFeatures.statistics(features, frames: left) : nil
-                segments.append((b.speaker, redactedStats.map { filter.model.speakerProjection.project($0) },
-                                 filter.model.speakerProjection.project(cleanStats)))
+                guard background.count >= 20, let cleanEmbedding = embedding(of: background, in: clean, filter: filter) else { continue }
+                segments.append((b.speaker, left.count >= 20 ? embedding(of: left, in: clean, filter: filter) : nil, cleanEmbedding))
             }
         }
         let talkers = Set(segments.map(\.speaker)).sorted()
@@ -93,5 +89,16 @@ public struct ReidentificationResult: Sendable, Codable {
         guard let redactedEER = DetectionMetrics.equalErrorRate(redactedTrials), let cleanEER = DetectionMetrics.equalErrorRate(cleanTrials) else { return nil }
         return ReidentificationResult(segments: segments.count, trials: redactedTrials.count, eerUnredacted: cleanEER,
                                       eerRedacted: redactedEER, emptySegments: segments.filter { $0.redacted == nil }.count)
+    }
+
+    /// GE2E embedding of the samples of the given 10 ms frames of a 16 kHz signal, joined.
+    static func embedding(of frames: [Int], in signal: [Float], filter: PrivacyFilter) -> [Float]? {
+        var joined: [Float] = []
+        for f in frames {
+            let start = f * AnalysisSignal.hop
+            guard start < signal.count else { continue }
+            joined.append(contentsOf: signal[start..<min(signal.count, start + AnalysisSignal.hop)])
+        }
+        return joined.isEmpty ? nil : try? filter.perception.speakerEncoder.embedUtterance(joined).embedding
     }
 }

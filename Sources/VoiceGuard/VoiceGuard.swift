@@ -6,6 +6,7 @@
 @_exported public import Evaluation
 @_exported public import Corpus
 @_exported public import Learning
+@_exported public import Perception
 @_exported public import Watermark
 @_exported public import SynthDetect
 @_exported public import Redaction

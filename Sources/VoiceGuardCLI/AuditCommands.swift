@@ -134,8 +134,7 @@ struct AuditRunCommand: AsyncParsableCommand, AsyncRunnable {
             case "redaction":
                 guard ["enrolled", "dominant"].contains(mode) else { throw AuditError.invalidSetting(detail: "--mode \(mode): expected enrolled or dominant") }
                 let redaction = try redactionModel.map { try RedactionModel.load(path: $0) } ?? RedactionModel.bundled
-                guard let redaction else { throw RedactionError.badModel(path: "<built-in>", detail: "no built-in redaction model; pass --redaction-model") }
-                checkRunner = RedactionCheck(filter: PrivacyFilter(model: redaction), enrolled: mode == "enrolled", streaming: streaming)
+                checkRunner = RedactionCheck(filter: try PrivacyFilter(model: redaction), enrolled: mode == "enrolled", streaming: streaming)
                 checkSettings = ["mode": mode, "analysis": streaming ? "streaming" : "whole-file"]
             default:
                 throw AuditError.invalidSetting(detail: "--check \(check): expected synthetic, watermark, redaction or level (a stand-in scorer)")

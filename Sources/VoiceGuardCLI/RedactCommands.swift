@@ -39,14 +39,8 @@ struct RedactCommand: ParsableCommand {
     func run() throws {
         let console = global.console
         try runReportingErrors(console) {
-            let redactionModel: RedactionModel
-            if let model { redactionModel = try RedactionModel.load(path: model) } else {
-                guard let bundled = RedactionModel.bundled else {
-                    throw RedactionError.badModel(path: "<built-in>", detail: "this build has no built-in redaction model; pass --model")
-                }
-                redactionModel = bundled
-            }
-            var filter = PrivacyFilter(model: redactionModel)
+            let redactionModel = try model.map { try RedactionModel.load(path: $0) } ?? RedactionModel.bundled
+            var filter = try PrivacyFilter(model: redactionModel)
             filter.overlap = PrivacyFilter.OverlapPolicy(rawValue: overlap)!
             let started = Date()
             let reader = try AudioFileReader(path: input)
@@ -128,16 +122,19 @@ struct RedactCommand: ParsableCommand {
     }
 }
 
-/// `voiceguard redact-train`: train the privacy filter's models from manifests.
+/// `voiceguard redact-train`: fit the privacy filter's thresholds on labelled mixtures.
 struct RedactTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redact-train",
-        abstract: "Train the redaction models (voice activity, speaker embedding, threshold) from manifests.")
+        abstract: "Fit the redaction thresholds (speaker keep thresholds, dominant-talker neighbourhood) on labelled mixtures.",
+        discussion: """
+        The networks are pretrained (Silero VAD, Resemblyzer GE2E; scripts/fetch-models) and stay as they are; this \
+        chooses where to cut their scores: each keep threshold at the frame-level equal error rate between primary and \
+        background speech of the --split rows, the dominant neighbourhood at the segment-pair equal error rate.
+        """)
 
     @Option(name: .long, help: "Mixtures manifest with frame_labels (and enrollment) columns.") var mixtures: String
-    @Option(name: .long, help: "Utterance manifest with a speaker column.") var speakers: String
-    @Option(name: .long, help: "Manifest of music clips mixed into the voice-activity training copies.") var music: String?
-    @Option(name: .long, help: "Split value that trains.") var split = "train"
+    @Option(name: .long, help: "Split value that fits the thresholds.") var split = "train"
     @Option(name: .long, help: "Model file to write (JSON).") var out: String
     @Flag(name: [.customShort("y"), .long], help: "Replace the model if it exists.") var overwrite = false
     @OptionGroup var global: GlobalOptions
@@ -147,18 +144,8 @@ struct RedactTrainCommand: ParsableCommand {
         try runReportingErrors(console) {
             if !overwrite && FileManager.default.fileExists(atPath: out) { throw AudioFileError.outputExists(path: out) }
             let mixtureManifest = try loadManifest(mixtures, requiring: ["split", "frame_labels"])
-            let speakerManifest = try loadManifest(speakers, requiring: ["split", "speaker"])
-            var noises: [[Float]] = []
-            if let music {
-                // Every other clip (by id order) trains; the rest stay unseen for evaluation.
-                let clips = try loadManifest(music).records.sorted { $0.id < $1.id }
-                for (i, record) in clips.enumerated() where i % 2 == 0 {
-                    if let audio = try? AudioFileReader.read(path: record.resolvedPath), let signal = try? AnalysisSignal.make(audio) { noises.append(signal) }
-                }
-            }
-            let model = try RedactionTrainer.train(mixtures: mixtureManifest, speakers: speakerManifest, noises: noises, split: split) {
-                console.info($0)
-            }
+            let perception = try PrivacyFilter(model: RedactionModel.bundled).perception
+            let model = try RedactionTrainer.train(mixtures: mixtureManifest, split: split, perception: perception) { console.info($0) }
             do { try model.encoded().write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
                 throw AudioFileError.cannotCreate(path: out, reason: error.localizedDescription)
             }
@@ -187,8 +174,7 @@ struct RedactEvalCommand: ParsableCommand {
         try runReportingErrors(console) {
             guard ["enrolled", "dominant", "both"].contains(mode) else { throw ValidationError("--mode \(mode): expected enrolled, dominant or both") }
             let redactionModel = try model.map { try RedactionModel.load(path: $0) } ?? RedactionModel.bundled
-            guard let redactionModel else { throw RedactionError.badModel(path: "<built-in>", detail: "no built-in redaction model; pass --model") }
-            var filter = PrivacyFilter(model: redactionModel)
+            var filter = try PrivacyFilter(model: redactionModel)
             guard let policy = PrivacyFilter.OverlapPolicy(rawValue: overlap) else { throw ValidationError("--overlap \(overlap): expected mute or keep") }
             filter.overlap = policy
             let rows = try loadManifest(manifest, requiring: ["split", "frame_labels"])

@@ -11,7 +11,7 @@ struct StreamingTests {
     static let id = "mix-test-0045"
 
     static func fixture() throws -> (filter: PrivacyFilter, audio: AudioBuffer, enrollment: Enrollment) {
-        let filter = PrivacyFilter(model: try #require(RedactionModel.bundled))
+        let filter = try PrivacyFilter(model: RedactionModel.bundled)
         let audio = try AudioFileReader.read(path: "\(mixtureFixtures)/\(id).flac")
         let enrollment = try filter.enroll([("enroll", try AudioFileReader.read(path: "\(mixtureFixtures)/\(id).enroll.flac"))])
         return (filter, audio, enrollment)
@@ -98,29 +98,15 @@ struct StreamingTests {
         #expect(stream.measuredLagSeconds <= stream.lookaheadSeconds + 1e-9 && stream.measuredLagSeconds > 0.3)
     }
 
-    @Test("voice activity and speaker features match the whole-file analysis (same trained model applies)")
-    func matchesWholeFileFeatures() throws {
+    @Test("the core's incremental Silero frames equal the whole-signal frame probabilities")
+    func matchesWholeFileVoiceActivity() throws {
         let (filter, audio, _) = try Self.fixture()
         var streamed: [Float] = []
         _ = try StreamingPrivacyFilter.redactWholeFile(audio, filter: filter, mode: .dominant) { streamed.append($0.speechProbability) }
         let offline = filter.speechProbabilities(try AnalysisSignal.make(audio))
         #expect(streamed.count == offline.count)
-        // The pitch tracker sees zero padding as signal at the very edges; elsewhere the values agree.
-        let worst = (3..<(offline.count - 3)).map { abs(streamed[$0] - offline[$0]) }.max() ?? 1
-        #expect(worst < 1e-3, "largest speech-probability difference \(worst)")
-        // Speaker cepstra.
-        let signal = try AnalysisSignal.make(audio)
-        var history = SampleHistory()
-        history.append(contentsOf: signal)
-        var analyzer = StreamingFrameAnalyzer()
-        defer { analyzer.deallocate() }
-        var base = FrameTable(width: StreamingFrameAnalyzer.baseWidth), cepstra = FrameTable(width: 20)
-        let frames = AnalysisSignal.frameCount(samples: signal.count)
-        analyzer.analyse(0..<frames, of: history, base: &base, cepstra: &cepstra)
-        let reference = SpeakerFeatures().frames(signal)
-        var largest: Float = 0
-        for f in 1..<(frames - 1) { for j in 0..<20 { largest = max(largest, abs(cepstra[f, j] - reference[f, j])) } }
-        #expect(largest < 1e-2, "largest cepstral difference \(largest)")
+        let worst = zip(streamed, offline).map { abs($0 - $1) }.max() ?? 1
+        #expect(worst < 1e-6, "largest speech-probability difference \(worst)")
     }
 
     @Test("memory stays bounded: two minutes of audio hold no more than a few seconds of state")
@@ -136,8 +122,9 @@ struct StreamingTests {
             }
             if lap >= 1 { retained.append(stream.retainedValues) }
         }
-        // 2 min of 16 kHz samples alone would be 1.9 M values; the state stays at a few seconds' worth.
-        #expect(retained.max()! < 150_000, "retained values per lap: \(retained)")
+        // 2 min of 16 kHz samples alone would be 1.9 M values; the state stays at a few seconds' worth (the encoder's
+        // 256 hidden values per frame of the open segment dominate).
+        #expect(retained.max()! < 250_000, "retained values per lap: \(retained)")
         #expect(retained.last! <= retained.first! + 40_000, "growing: \(retained)")
     }
 
