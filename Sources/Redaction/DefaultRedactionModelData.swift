@@ -2,11 +2,44 @@
 // The JSON of Models/redaction-default.json; see Models/README.md.
 let bundledRedactionJSON = #"""
 {
+  "cohort" : [],
+  "confirm_threshold" : 0.0,
+  "dominant_fusion" : {
+    "bias" : 0.0,
+    "mean" : [
+      0.75,
+      0.0
+    ],
+    "scale" : [
+      0.1,
+      1.0
+    ],
+    "weights" : [
+      1.0,
+      0.0
+    ]
+  },
   "dominant_keep_threshold" : 0.75,
   "dominant_neighbourhood" : 0.75,
   "format" : "voiceguard-redaction",
+  "fusion" : {
+    "bias" : 0.0,
+    "mean" : [
+      0.75,
+      0.0
+    ],
+    "scale" : [
+      0.1,
+      1.0
+    ],
+    "weights" : [
+      1.0,
+      0.0
+    ]
+  },
   "keep_threshold" : 0.75,
   "possible_speech_threshold" : 0.15,
+  "score_floor" : 0.0,
   "speech_off_threshold" : 0.35,
   "speech_on_threshold" : 0.5,
   "training" : {

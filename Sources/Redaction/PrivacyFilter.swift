@@ -38,11 +38,11 @@ public struct SpeechChunk: Sendable, Codable {
     public var frames: Range<Int>
     /// Speech frames in it.
     public var speechFrames: Int
-    /// Cosine of its whole embedding with the primary talker's (0…1), nil without a primary talker.
+    /// Score of its whole embedding against the primary talker (`SpeakerScoring`), nil without a primary talker.
     public var score: Float?
     /// Mean level of its speech relative to the loudest segment, dB (≤ 0).
     public var relativeLevelDB: Float
-    /// The decision its score gives (frames of too-short segments are uncertain).
+    /// The decision of its last scored frame (its whole speech seen).
     public var decision: FrameDecision
 }
 
@@ -54,8 +54,12 @@ public struct RedactionPlan: Sendable {
     public var speechProbability: [Float]
     /// The segments of speech and what was decided for each (whole-file runs; empty for streams).
     public var chunks: [SpeechChunk]
-    /// Cosine with the primary talker behind each frame's decision (nil for frames not scored).
+    /// Speaker score against the primary talker behind each frame's decision (nil for frames not scored).
     public var primaryScore: [Float?]
+    /// Fused probability that each frame is the primary talker (nil for frames not scored).
+    public var primaryProbability: [Float?]
+    /// Level of each scored frame's segment speech relative to the loudest speech so far, dB (nil for frames not scored).
+    public var relativeLevelDB: [Float?]
     /// Whether each frame is removed (after the overlap policy and guard bands).
     public var redacted: [Bool]
     /// How the primary talker was chosen.
@@ -113,10 +117,14 @@ public struct PrivacyFilter: Sendable {
         self.perception = perception
     }
 
-    /// Silero speech probability of every 10 ms frame of a 16 kHz analysis signal.
+    /// Speech probability of every 10 ms frame of a 16 kHz analysis signal (Silero on the level-normalised signal,
+    /// `VoiceActivityFront`: the same rule the decision core applies).
     public func speechProbabilities(_ signal: [Float]) -> [Float] {
-        SileroVoiceActivity.frameProbabilities(windows: perception.voiceActivity.windowProbabilities(signal),
-                                               frameCount: AnalysisSignal.frameCount(samples: signal.count))
+        var history = SampleHistory()
+        history.append(contentsOf: signal)
+        var front = VoiceActivityFront(network: perception.voiceActivity)
+        front.advance(history, ended: true)
+        return (0..<AnalysisSignal.frameCount(samples: signal.count)).map { front.frameProbability($0, ended: true) ?? 0 }
     }
 
     /// Speech frames of a signal by the filter's hysteresis, widened by `margin` frames on each side.
@@ -145,8 +153,22 @@ public struct PrivacyFilter: Sendable {
             let start = f * AnalysisSignal.hop
             joined.append(contentsOf: signal[start..<min(signal.count, start + AnalysisSignal.hop)])
         }
-        guard seconds > 0, !joined.isEmpty, let e = try? perception.speakerEncoder.embedUtterance(joined).embedding else { return nil }
+        guard seconds > 0, !joined.isEmpty else { return nil }
+        Self.normalizeVolume(&joined)
+        guard let e = try? perception.speakerEncoder.embedUtterance(joined).embedding else { return nil }
         return (e, seconds)
+    }
+
+    /// Level the speaker encoder's input is brought to, dBFS RMS (Resemblyzer's `audio_norm_target_dBFS`: the encoder
+    /// takes mel *power*, so its input level matters).
+    static let encoderLevelDBFS: Float = -30
+
+    /// Scales `samples` to `encoderLevelDBFS` RMS (as Resemblyzer's `normalize_volume`, in both directions).
+    static func normalizeVolume(_ samples: inout [Float]) {
+        let rms = (samples.reduce(Float(0)) { $0 + $1 * $1 } / Float(max(1, samples.count))).squareRoot()
+        guard rms > 1e-6 else { return }
+        let gain = Float.pow(10, encoderLevelDBFS / 20) / rms
+        for i in samples.indices { samples[i] *= gain }
     }
 
     /// The enrolled talker from one or more clips of their speech (short words and names count: any speech Silero finds).
@@ -181,9 +203,11 @@ public struct PrivacyFilter: Sendable {
                                          decisionLookaheadFrames: Self.wholeSegment, coverageLookaheadFrames: primaryMargin, lookaheadBudget: nil)
         engine.keepsAllSegments = true
         var decisions: [FrameDecision] = [], speech: [Float] = [], scores: [Float?] = [], redacted: [Bool] = []
+        var probabilities: [Float?] = [], levels: [Float?] = []
         engine.onFrame = { frame in
             decisions.append(frame.decision); speech.append(frame.speechProbability)
             scores.append(frame.score); redacted.append(frame.redacted)
+            probabilities.append(frame.primaryProbability); levels.append(frame.relativeLevelDB)
         }
         var out: [Float] = []
         out.reserveCapacity(audio.samples.count)
@@ -195,14 +219,18 @@ public struct PrivacyFilter: Sendable {
             if case let .enrolled(e) = mode { return e.embedding }
             return fixed?.embedding
         }()
+        let scoring = SpeakerScoring(cohort: model.cohort)
+        let referenceStatistics = reference.map { scoring.statistics($0) } ?? (0, 1)
         let chunks = engine.segments.map { s in
-            let score = reference.map { r in zip(s.embedding, r).reduce(Float(0)) { $0 + $1.0 * $1.1 } }
-            let decision: FrameDecision = s.speechFrames < minimumSpeechFrames || score == nil ? .uncertain
-                : (score! >= keep ? .primary : (score! < keep - Float(model.uncertainMargin) ? .other : .uncertain))
+            let score = reference.map { r in scoring.score(s.embedding, reference: r, referenceStatistics: referenceStatistics) }
+            let decided = s.frames.compactMap { $0 < decisions.count && scores[$0] != nil ? decisions[$0] : nil }
+            let decision = decided.last ?? .uncertain
             return SpeechChunk(frames: s.frames, speechFrames: s.speechFrames, score: score, relativeLevelDB: s.levelDB - loudest, decision: decision)
         }
+        _ = keep
         let lookahead = (chunks.map { $0.frames.count }.max() ?? 0) + primaryMargin + guardFrames
-        let plan = RedactionPlan(decisions: decisions, speechProbability: speech, chunks: chunks, primaryScore: scores, redacted: redacted,
+        let plan = RedactionPlan(decisions: decisions, speechProbability: speech, chunks: chunks, primaryScore: scores,
+                                 primaryProbability: probabilities, relativeLevelDB: levels, redacted: redacted,
                                  primaryDecision: engine.primaryDecision, primaryConfidence: engine.primaryConfidence, lookaheadFrames: lookahead)
         return (plan, AudioBuffer(sampleRate: audio.sampleRate, channelCount: audio.channelCount, samples: out))
     }

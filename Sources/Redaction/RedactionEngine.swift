@@ -10,7 +10,8 @@ import Perception
 ///
 /// Stages, each run as far as its inputs allow (so any block sizes give the same output), on 10 ms frames
 /// (frame f = samples 160·f ..< 160·(f+1) of the 16 kHz analysis signal):
-/// 1. Perception: Silero speech probability (32 ms windows interpolated to frames) and the GE2E mel frame.
+/// 1. Perception: Silero speech probability on the level-normalised signal (`VoiceActivityFront`; 32 ms windows
+///    interpolated to frames) and the GE2E mel frame.
 /// 2. Segments: speech by hysteresis (`speechOnThreshold` / `speechOffThreshold`); a segment runs from a speech
 ///    frame until `segmentGapFrames` of non-speech or `maximumSegmentSpeechFrames` of speech; the GE2E encoder
 ///    steps over the segment's speech frames from a zero state, so its hidden state after frame t embeds the
@@ -73,15 +74,23 @@ struct RedactionEngine {
     private var ended = false
     private var frameTotal = Int.max
     // Stage 1.
-    private var vad: SileroVoiceActivity.Stream
-    private var windows = FrameTable(width: 1)
+    private var voiceActivity: VoiceActivityFront
     /// Per frame: speech probability, level (dB), mel (40).
     private var perceived = FrameTable(width: 2 + MelSpectrogram.bandCount)
     // Stage 2.
     private var encoder: SpeakerEncoder.Stream
-    /// Per frame: speech (0/1), segment id (−1 outside), speech frames of the segment so far, hidden state (256).
-    private var segmented = FrameTable(width: 3 + 256)
+    /// Per frame: speech (0/1), segment id (−1 outside), speech frames of the segment so far, sum of their levels (dB),
+    /// the speech reference level so far (dB), hidden state (256).
+    private var segmented = FrameTable(width: 5 + 256)
+    static let hiddenColumn = 5
+    // Running 95th percentile of speech-frame levels: 0.25 dB bins over −140…+40 dB.
+    private var levelHistogram = [Int](repeating: 0, count: 720)
+    private var levelCount = 0
+    /// Enrolled mode: the segmentation frame at which the enrolled talker was confirmed present (nil: not yet).
+    private var confirmedAt: Int?
     private var openSegment: (id: Int, start: Int, lastSpeech: Int, speech: Int, levelSum: Float)?
+    /// Frames after which a segment's embedding may confirm the enrolled talker.
+    static let confirmationFrames = 100
     private var nextSegmentID = 0
     private var gapFrames = 0
     /// Last speech frame and the frame at whose segmentation it closed, of each closed segment still referenced by
@@ -90,9 +99,13 @@ struct RedactionEngine {
     /// Streaming dominant mode: the talker as re-picked at each segment close, from the frame whose segmentation
     /// closed it. A decision uses the talker as it stood when the decision became possible, so block sizes cannot
     /// change it.
-    private var referenceHistory: [(frame: Int, embedding: [Float]?)] = []
-    // Stage 3: per decided frame: decision code, score (NaN when absent).
-    private var decided = FrameTable(width: 2)
+    private var referenceHistory: [(frame: Int, embedding: [Float]?, statistics: (mean: Float, spread: Float))] = []
+    /// Score normalisation against the model's cohort.
+    private let scoring: SpeakerScoring
+    /// Cohort statistics of the fixed reference.
+    private var referenceStatistics: (mean: Float, spread: Float) = (0, 1)
+    // Stage 3: per decided frame: decision code, speaker score, fused probability, relative level (NaN when absent).
+    private var decided = FrameTable(width: 4)
     private var lastScored: (segment: Int, row: Int, score: Float, reference: Int?)?
     // Stages 4–6.
     private var finals = FrameTable(width: 2)
@@ -103,15 +116,14 @@ struct RedactionEngine {
     private var decidedAtFrame: Int?
     // Scratch.
     private var mono: [Float] = [], resampled: [Float] = []
-    private var window = [Float](repeating: 0, count: SileroVoiceActivity.windowLength)
     private var fftFrame = [Float](repeating: 0, count: MelSpectrogram.windowLength)
     private var spectrum = [Float](repeating: 0, count: MelSpectrogram.windowLength + 2)
     private var melRow = [Float](repeating: 0, count: MelSpectrogram.bandCount)
 
     /// Speech heard before streaming dominant mode picks a talker, frames (3 s).
     static let minimumDominantSpeechFrames = 300
-    /// Frames of Silero look-ahead: frame f needs window ⌈(160f + 80 − 256)/512⌉, complete 512 samples later.
-    static let perceptionLookaheadSamples = 768 + 80
+    /// Samples of voice-activity look-ahead (`VoiceActivityFront.lookaheadSamples`).
+    static let perceptionLookaheadSamples = VoiceActivityFront.lookaheadSamples
 
     /// Creates the core.
     /// - Parameters:
@@ -133,9 +145,10 @@ struct RedactionEngine {
         self.coverageLookaheadFrames = max(0, coverageLookaheadFrames)
         network = filter.perception
         mel = filter.perception.speakerEncoder.mel
-        vad = filter.perception.voiceActivity.makeStream()
+        voiceActivity = VoiceActivityFront(network: filter.perception.voiceActivity)
         encoder = filter.perception.speakerEncoder.makeStream()
         renderer = MaskRenderer(redactor: redactor, sampleRate: sampleRate, channelCount: channelCount)
+        scoring = SpeakerScoring(cohort: filter.model.cohort)
         switch mode {
         case let .enrolled(enrollment):
             isDominant = false
@@ -174,6 +187,7 @@ struct RedactionEngine {
             lookahead = max(0, min(lookahead, Int(((budget - fixed) * 100 + 1e-9).rounded(.down))))
         }
         self.decisionLookaheadFrames = lookahead
+        if let reference { referenceStatistics = scoring.statistics(reference) }
     }
 
     /// Lag that does not depend on the decision look-ahead, seconds: Silero's window and interpolation, the
@@ -253,7 +267,7 @@ struct RedactionEngine {
 
     /// Floats held in the history buffers (for tests of the memory bound).
     var retainedValues: Int {
-        signal.values.count + windows.values.count + perceived.values.count + segmented.values.count + decided.values.count
+        signal.values.count + voiceActivity.windows.values.count + perceived.values.count + segmented.values.count + decided.values.count
             + finals.values.count + mask.values.count + native.values.count
     }
 
@@ -283,10 +297,11 @@ struct RedactionEngine {
             for g in max(0, h - guardFrames)...min(F - 1, h + guardFrames) where finals[g, 1] != 0 { removed = true; break }
             mask.append(removed ? 1 : 0)
             let decision = Self.decision(code: finals[h, 0])
-            let score = decided[h, 1]
+            let score = decided[h, 1], probability = decided[h, 2], relative = decided[h, 3]
             log.add(decision: decision, redacted: removed, score: score.isNaN ? nil : score)
             onFrame?(StreamingFrame(index: h, speechProbability: perceived[h, 0], decision: decision,
-                                    primaryProbability: nil, score: score.isNaN ? nil : score, redacted: removed))
+                                    primaryProbability: probability.isNaN ? nil : probability, score: score.isNaN ? nil : score,
+                                    relativeLevelDB: relative.isNaN ? nil : relative, redacted: removed))
         }
         // 6. Output: sample frame i needs the mask of every frame within the crossfade after it.
         let maskDone = mask.end == F
@@ -313,9 +328,8 @@ struct RedactionEngine {
         }
         // Forget what no stage will read again.
         let hop = AnalysisSignal.hop
-        signal.discard(before: min(windows.end * SileroVoiceActivity.windowLength - SileroVoiceActivity.contextLength,
-                                   perceived.end * hop - MelSpectrogram.windowLength) - hop)
-        windows.discard(before: perceived.end * hop / SileroVoiceActivity.windowLength - 2)
+        signal.discard(before: min(voiceActivity.oldestSampleNeeded, perceived.end * hop - MelSpectrogram.windowLength) - hop)
+        voiceActivity.discard(beforeFrame: perceived.end)
         perceived.discard(before: min(segmented.end, mask.end) - 1)
         let oldestNeeded = min(decided.end, openSegment?.start ?? decided.end)
         segmented.discard(before: oldestNeeded - 1)
@@ -330,36 +344,15 @@ struct RedactionEngine {
         mask.discard(before: renderer.frame(of: max(0, emittedFrames - ramp)) - 1)
     }
 
-    /// Stage 1: Silero windows as samples allow, then frames whose windows and mel window are complete.
+    /// Stage 1: Silero windows (level-normalised, `VoiceActivityFront`) as samples allow, then frames whose
+    /// probability and mel window are complete.
     private mutating func perceive() {
-        let n = SileroVoiceActivity.windowLength
-        while signal.end >= (windows.end + 1) * n || (ended && windows.end * n < signal.end) {
-            let start = windows.end * n
-            for i in 0..<n { window[i] = signal.value(start + i) }
-            let p = window.withUnsafeBufferPointer { vad.probability($0) }
-            windows.append(p)
-        }
+        voiceActivity.advance(signal, ended: ended)
         let F = frameTotal
         while perceived.end < (ended ? F : Int.max) {
             let f = perceived.end
-            let centre = f * AnalysisSignal.hop + AnalysisSignal.hop / 2
-            let position = Double(centre - n / 2) / Double(n)
-            let upper = position <= 0 ? 0 : Int(position.rounded(.up))
-            if !ended && (upper >= windows.end || signal.end < f * AnalysisSignal.hop + MelSpectrogram.windowLength / 2) { break }
-            let probability: Float
-            if windows.end == 0 {
-                probability = 0
-            } else if position <= 0 {
-                probability = windows[0, 0]
-            } else {
-                let k = Int(position)
-                if k + 1 >= windows.end {
-                    probability = windows[windows.end - 1, 0]
-                } else {
-                    let t = Float(position - Double(k))
-                    probability = windows[k, 0] * (1 - t) + windows[k + 1, 0] * t
-                }
-            }
+            if !ended && signal.end < f * AnalysisSignal.hop + MelSpectrogram.windowLength / 2 { break }
+            guard let probability = voiceActivity.frameProbability(f, ended: ended) else { break }
             melFrame(f)
             var energy: Float = 0
             for b in 0..<MelSpectrogram.bandCount { energy += melRow[b] }
@@ -389,6 +382,9 @@ struct RedactionEngine {
             let previous = f > 0 && segmented.end > segmented.first ? segmented[f - 1, 0] != 0 : false
             let speech = p >= on || (previous && p >= off)
             if speech {
+                let bin = min(levelHistogram.count - 1, max(0, Int((perceived[f, 1] + 140) * 4)))
+                levelHistogram[bin] += 1
+                levelCount += 1
                 gapFrames = 0
                 if openSegment == nil {
                     openSegment = (nextSegmentID, f, f, 0, 0)
@@ -405,13 +401,16 @@ struct RedactionEngine {
             } else if openSegment != nil {
                 gapFrames += 1
             }
-            let id = openSegment?.id ?? -1, count = openSegment?.speech ?? 0
+            let id = openSegment?.id ?? -1, count = openSegment?.speech ?? 0, levelSum = openSegment?.levelSum ?? 0
             let hidden = encoder.hidden
+            let reference = referenceLevel()
             segmented.append { row in
                 row[0] = speech ? 1 : 0
                 row[1] = Float(id)
                 row[2] = Float(count)
-                var j = 3
+                row[3] = levelSum
+                row[4] = reference
+                var j = Self.hiddenColumn
                 for v in hidden { row[j] = v; j += 1 }
             }
             if let open = openSegment, gapFrames >= filter.segmentGapFrames || open.speech >= filter.maximumSegmentSpeechFrames {
@@ -427,6 +426,10 @@ struct RedactionEngine {
         gapFrames = 0
         closedSegments[open.id] = (open.lastSpeech, frame)
         let embedding = network.speakerEncoder.embedding(hidden: encoder.hidden)
+        if !isDominant, confirmedAt == nil, open.speech >= Self.confirmationFrames, let reference,
+           Double(scoring.score(embedding, reference: reference, referenceStatistics: referenceStatistics)) >= filter.model.confirmThreshold {
+            confirmedAt = frame
+        }
         let summary = SegmentSummary(frames: open.start..<(open.lastSpeech + 1), speechFrames: open.speech, embedding: embedding,
                                      levelDB: open.levelSum / Float(max(1, open.speech)))
         segments.append(summary)
@@ -442,9 +445,21 @@ struct RedactionEngine {
         return closedSegments[id] != nil
     }
 
+    /// The 95th percentile of the speech-frame levels heard so far, dB (0 before any speech).
+    private func referenceLevel() -> Float {
+        guard levelCount > 0 else { return 0 }
+        let target = min(levelCount - 1, Int(Double(levelCount) * 0.95))
+        var seen = 0
+        for (bin, n) in levelHistogram.enumerated() {
+            seen += n
+            if seen > target { return Float(bin) / 4 - 140 + 0.125 }
+        }
+        return 0
+    }
+
     /// Stage 3: the speaker decision of frame f.
     private mutating func decide(_ f: Int) {
-        var code = FrameDecision.nonSpeech, score = Float.nan
+        var code = FrameDecision.nonSpeech, score = Float.nan, probability = Float.nan, relative = Float.nan
         let id = Int(segmented[f, 1])
         if segmented[f, 0] != 0 && id >= 0 {
             // The row of the segment's last speech frame within the look-ahead.
@@ -454,26 +469,34 @@ struct RedactionEngine {
             while t > f && (Int(segmented[t, 1]) != id || segmented[t, 0] == 0) { t -= 1 }
             let speechFrames = Int(segmented[t, 2])
             code = .uncertain
-            var reference = self.reference
+            var reference = self.reference, statistics = referenceStatistics
             if !referenceIsFixed {
-                reference = referenceHistory.last { $0.frame <= decidedAt }?.embedding ?? nil
+                let current = referenceHistory.last { $0.frame <= decidedAt }
+                reference = current?.embedding ?? nil
+                statistics = current?.statistics ?? (0, 1)
                 if lastScored?.reference != referenceHistory.lastIndex(where: { $0.frame <= decidedAt }) { lastScored = nil }
             }
             if speechFrames >= filter.minimumSpeechFrames, let reference {
                 if let last = lastScored, last.segment == id, last.row == t {
                     score = last.score
                 } else {
-                    let hidden = segmented.values[((t - segmented.first) * segmented.width + 3)..<((t - segmented.first) * segmented.width + 259)]
+                    let offset = (t - segmented.first) * segmented.width + Self.hiddenColumn
+                    let hidden = segmented.values[offset..<(offset + 256)]
                     let embedding = network.speakerEncoder.embedding(hidden: hidden)
-                    score = zip(embedding, reference).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+                    score = scoring.score(embedding, reference: reference, referenceStatistics: statistics)
                     lastScored = (id, t, score, referenceHistory.lastIndex(where: { $0.frame <= decidedAt }))
                 }
+                relative = segmented[t, 3] / Float(speechFrames) - segmented[t, 4]
+                probability = filter.model.primaryProbability(score: score, relativeLevelDB: relative, dominant: isDominant)
                 let keep = Float(isDominant ? filter.model.dominantKeepThreshold : filter.model.keepThreshold)
                 let lower = keep - Float(filter.model.uncertainMargin)
-                code = score >= keep ? .primary : (score < lower ? .other : .uncertain)
+                // Enrolled: never above the fusion alone — the score must clear its floor and the talker must have been
+                // confirmed present by the time of the decision.
+                let admissible = isDominant || (Double(score) >= filter.model.scoreFloor && (confirmedAt.map { $0 <= decidedAt } ?? false))
+                code = probability >= keep && admissible ? .primary : (probability < lower ? .other : .uncertain)
             }
         }
-        decided.append { row in row[0] = Self.code(code); row[1] = score }
+        decided.append { row in row[0] = Self.code(code); row[1] = score; row[2] = probability; row[3] = relative }
     }
 
     /// Streaming dominant mode: re-picks the talker over the closed segments kept (the last 256).
@@ -482,7 +505,7 @@ struct RedactionEngine {
         guard total >= Self.minimumDominantSpeechFrames else { return }
         let talker = PrivacyFilter.dominantTalker(segments, neighbourhood: Float(filter.model.dominantNeighbourhood))
         reference = talker.embedding
-        referenceHistory.append((f, talker.embedding))
+        referenceHistory.append((f, talker.embedding, talker.embedding.map { scoring.statistics($0) } ?? (0, 1)))
         primaryConfidence = talker.confidence
         primaryDecision = talker.description + " (streaming: over the last \(Int((Double(total) / 100).rounded())) s of speech)"
         if talker.embedding != nil && decidedAtFrame == nil { decidedAtFrame = f }

@@ -38,6 +38,9 @@ public struct RedactionEvaluation: Sendable, Codable {
     /// Background-only frames left, by why: `attributed_primary` (scored as the primary talker), `not_speech` (the voice
     /// activity detector scored them below the possible-speech threshold, or a primary stretch covered them), `kept_uncertain`.
     public var backgroundLeft: [String: Int] = [:]
+    /// Absent-enrollment runs: each mixture enrolled with someone who is not in it; share of all its speech frames
+    /// (primary, background, overlap) kept (0…1; target ≤ 0.02). Nil in other runs.
+    public var absentSpeechKept: Double?
 
     enum CodingKeys: String, CodingKey {
         case mixtures, failures
@@ -47,12 +50,18 @@ public struct RedactionEvaluation: Sendable, Codable {
         case noneFrames = "none_frames", noneRemoved = "none_removed", noDominant = "no_dominant"
         case voiceActivityAUC = "voice_activity_auc"
         case realTimeFactor = "real_time_factor"
-        case primaryLoss = "primary_loss", backgroundLeft = "background_left"
+        case primaryLoss = "primary_loss", backgroundLeft = "background_left", absentSpeechKept = "absent_speech_kept"
     }
 
     /// Evaluates `filter` on the rows of `manifest` with `split` (enrolled mode: only rows with an `enrollment` clip),
     /// whole-file analysis or, with `streaming`, the streaming filter (`StreamingPrivacyFilter`, output rendered too).
-    public static func run(_ filter: PrivacyFilter, manifest: Manifest, split: String, enrolled: Bool, streaming: Bool = false) -> RedactionEvaluation {
+    /// - Parameter segmentLog: called with one JSON line per scored segment (whole-file runs): mixture, frames, speech
+    ///   frames, score, relative level and how many of its frames carry each ground-truth label.
+    /// - Parameter absent: enrolled mode with the enrollment of a talker who is not in the mixture (the next mixture of the
+    ///   split, in id order, whose primary talker is neither this mixture's primary nor one of its background talkers).
+    public static func run(_ filter: PrivacyFilter, manifest: Manifest, split: String, enrolled: Bool, streaming: Bool = false,
+                           absent: Bool = false, segmentLog: ((String) -> Void)? = nil) -> RedactionEvaluation {
+        var absentTotal = 0, absentKept = 0
         var counts = [Character: (total: Int, redacted: Int)]()
         var failures: [String] = [], evaluated = 0, noDominant = 0
         var audioSeconds = 0.0, processing = 0.0
@@ -67,7 +76,7 @@ public struct RedactionEvaluation: Sendable, Codable {
                 let started = Date()
                 let mode: PrimaryTalkerMode
                 if enrolled {
-                    guard let path = RedactionTrainer.sidecar(record, column: "enrollment", manifest: manifest) else { continue }
+                    guard let path = absent ? RedactionTrainer.absentEnrollment(for: record, manifest: manifest, split: split) : RedactionTrainer.sidecar(record, column: "enrollment", manifest: manifest) else { continue }
                     mode = .enrolled(try filter.enroll([(path, try AudioFileReader.read(path: path))]))
                 } else {
                     mode = .dominant
@@ -76,9 +85,25 @@ public struct RedactionEvaluation: Sendable, Codable {
                 processing += Date().timeIntervalSince(started)
                 audioSeconds += Double(audio.frameCount) / audio.sampleRate
                 if !enrolled && plan.primaryDecision.hasPrefix("no ") { noDominant += 1 }
+                if let segmentLog {
+                    for chunk in plan.chunks {
+                        var counts: [String: Int] = [:]
+                        for f in chunk.frames where f < labels.count { counts[String(labels[f]), default: 0] += 1 }
+                        let fields: [String: Any] = ["mixture": record.id, "start": chunk.frames.lowerBound, "end": chunk.frames.upperBound,
+                                                     "speech_frames": chunk.speechFrames, "score": chunk.score.map { Double($0) } ?? NSNull(),
+                                                     "relative_level_db": Double(chunk.relativeLevelDB), "labels": counts]
+                        if let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) { segmentLog(String(decoding: data, as: UTF8.self)) }
+                    }
+                }
                 evaluated += 1
                 for f in stride(from: 0, to: min(labels.count, plan.speechProbability.count), by: 5) {
                     if labels[f] == "N" { silenceScores.append(plan.speechProbability[f]) } else { speechScores.append(plan.speechProbability[f]) }
+                }
+                if absent {
+                    for f in 0..<min(labels.count, plan.redacted.count) where labels[f] != "N" {
+                        absentTotal += 1
+                        if !plan.redacted[f] { absentKept += 1 }
+                    }
                 }
                 let speechThreshold = Float(filter.model.speechOnThreshold)
                 for f in 0..<min(labels.count, plan.redacted.count) {
@@ -110,7 +135,8 @@ public struct RedactionEvaluation: Sendable, Codable {
                                    noneFrames: counts["N"]?.total ?? 0, noneRemoved: share("N", removed: true),
                                    voiceActivityAUC: areaUnderCurve(positives: speechScores, negatives: silenceScores),
                                    noDominant: noDominant, realTimeFactor: processing > 0 ? audioSeconds / processing : 0,
-                                   primaryLoss: primaryLoss, backgroundLeft: backgroundLeft)
+                                   primaryLoss: primaryLoss, backgroundLeft: backgroundLeft,
+                                   absentSpeechKept: absent ? Double(absentKept) / Double(max(1, absentTotal)) : nil)
     }
 
     /// ROC-AUC by ranks (ties count half).

@@ -1,4 +1,5 @@
 public import Foundation
+public import Learning
 
 /// The privacy filter's decision thresholds over its pretrained perception (Silero VAD speech probabilities and
 /// GE2E speaker cosines), stored as versioned JSON (format `voiceguard-redaction`, version 2) and checked on load.
@@ -16,12 +17,24 @@ public struct RedactionModel: Sendable, Codable, Equatable {
     /// Frames with a probability at least this but not speech are possible speech: removed unless next to the primary
     /// talker (0…speechOffThreshold).
     public var possibleSpeechThreshold: Double
-    /// Enrolled mode: speech whose GE2E cosine with the enrollment is at least this is the primary talker (0…1).
+    /// Enrolled mode: fusion of [speaker score against the enrollment, level of the segment's speech relative to the
+    /// loudest speech so far (dB)] into the log-odds that speech is the primary talker.
+    public var fusion: LogisticRegression
+    /// Dominant mode's fusion (the score is against the recording's dominant talker).
+    public var dominantFusion: LogisticRegression
+    /// Enrolled mode: speech whose fused probability is at least this is the primary talker (0…1).
     public var keepThreshold: Double
-    /// Dominant mode: the same with the recording's dominant talker (0…1).
+    /// Dominant mode: the same (0…1).
     public var dominantKeepThreshold: Double
     /// Below `keep − uncertainMargin` speech is another talker; in between it is uncertain (removed by default).
     public var uncertainMargin: Double
+    /// Enrolled mode: speech scoring below this against the enrollment is never kept, however loud (fail closed).
+    public var scoreFloor: Double
+    /// Enrolled mode: nothing is kept until a segment of at least 1 s of speech has scored at least this against the
+    /// enrollment (the enrolled talker is confirmed present); an absent talker is never confirmed.
+    public var confirmThreshold: Double
+    /// Score-normalisation cohort: unit-length GE2E embeddings of training talkers (one per talker); empty = raw cosines.
+    public var cohort: [[Float]] = []
     /// Dominant mode: segments whose embeddings have at least this cosine are one talker (0…1).
     public var dominantNeighbourhood: Double
     /// What it was fitted on.
@@ -32,13 +45,21 @@ public struct RedactionModel: Sendable, Codable, Equatable {
         case speechOnThreshold = "speech_on_threshold", speechOffThreshold = "speech_off_threshold"
         case possibleSpeechThreshold = "possible_speech_threshold", keepThreshold = "keep_threshold"
         case dominantKeepThreshold = "dominant_keep_threshold", uncertainMargin = "uncertain_margin"
-        case dominantNeighbourhood = "dominant_neighbourhood"
+        case dominantNeighbourhood = "dominant_neighbourhood", cohort, fusion, dominantFusion = "dominant_fusion"
+        case scoreFloor = "score_floor", confirmThreshold = "confirm_threshold"
     }
 
     /// Creates a model.
     public init(speechOnThreshold: Double = 0.5, speechOffThreshold: Double = 0.35, possibleSpeechThreshold: Double = 0.15,
+                fusion: LogisticRegression = .scoreOnly, dominantFusion: LogisticRegression = .scoreOnly,
                 keepThreshold: Double, dominantKeepThreshold: Double, uncertainMargin: Double = 0.05,
-                dominantNeighbourhood: Double = 0.75, training: [String: String] = [:]) {
+                scoreFloor: Double = 0, confirmThreshold: Double = 0,
+                dominantNeighbourhood: Double = 0.75, cohort: [[Float]] = [], training: [String: String] = [:]) {
+        self.cohort = cohort
+        self.fusion = fusion
+        self.dominantFusion = dominantFusion
+        self.scoreFloor = scoreFloor
+        self.confirmThreshold = confirmThreshold
         self.speechOnThreshold = speechOnThreshold
         self.speechOffThreshold = speechOffThreshold
         self.possibleSpeechThreshold = possibleSpeechThreshold
@@ -67,13 +88,29 @@ public struct RedactionModel: Sendable, Codable, Equatable {
         do { model = try JSONDecoder().decode(RedactionModel.self, from: data) } catch {
             throw .badModel(path: path, detail: "fields missing or mistyped (\(error))")
         }
-        let thresholds = [model.speechOnThreshold, model.speechOffThreshold, model.possibleSpeechThreshold, model.keepThreshold,
-                          model.dominantKeepThreshold, model.uncertainMargin, model.dominantNeighbourhood]
+        let thresholds = [model.speechOnThreshold, model.speechOffThreshold, model.possibleSpeechThreshold, model.dominantNeighbourhood,
+                          model.keepThreshold, model.dominantKeepThreshold]
         guard thresholds.allSatisfy({ $0.isFinite && (0...1).contains($0) }),
+              [model.scoreFloor, model.confirmThreshold, model.uncertainMargin].allSatisfy({ $0.isFinite && abs($0) <= 100 }),
+              model.uncertainMargin >= 0,
               model.speechOffThreshold <= model.speechOnThreshold, model.possibleSpeechThreshold <= model.speechOffThreshold else {
-            throw .badModel(path: path, detail: "thresholds out of range (each 0…1; possible ≤ off ≤ on)")
+            throw .badModel(path: path, detail: "thresholds out of range (probabilities and neighbourhood 0…1, possible ≤ off ≤ on; floors finite)")
+        }
+        for f in [model.fusion, model.dominantFusion] {
+            guard f.weights.count == 2, f.mean.count == 2, f.scale.count == 2, (f.weights + [f.bias]).allSatisfy(\.isFinite) else {
+                throw .badModel(path: path, detail: "fusion has \(f.weights.count) weights; expected 2 (score, relative level)")
+            }
+        }
+        guard model.cohort.allSatisfy({ $0.count == 256 && $0.allSatisfy(\.isFinite) }) else {
+            throw .badModel(path: path, detail: "cohort embeddings must have 256 finite values each")
         }
         return model
+    }
+
+    /// Probability (0…1) that speech with this speaker score and relative level (dB) is the primary talker.
+    public func primaryProbability(score: Float, relativeLevelDB: Float, dominant: Bool) -> Float {
+        let z = (dominant ? dominantFusion : fusion).score([score, relativeLevelDB])
+        return Float(1 / (1 + Foundation.exp(-z)))
     }
 
     /// Loads a model file.
@@ -94,4 +131,9 @@ public struct RedactionModel: Sendable, Codable, Equatable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try encoder.encode(self)
     }
+}
+
+extension LogisticRegression {
+    /// A fusion that passes the speaker score through unchanged in log-odds (level ignored): z = 10·(score − 0.75).
+    public static let scoreOnly = LogisticRegression(mean: [0.75, 0], scale: [0.1, 1], weights: [1, 0], bias: 0)
 }

@@ -1,6 +1,7 @@
 import AudioCore
 import AudioIO
 import Foundation
+import Learning
 public import Perception
 public import Manifests
 
@@ -21,37 +22,88 @@ public enum RedactionTrainer {
         return relative.hasPrefix("/") ? relative : URL(fileURLWithPath: manifest.path).deletingLastPathComponent().appendingPathComponent(relative).path
     }
 
-    /// Fits the thresholds on the `split` rows of `mixtures` (frame labels; enrolled mode needs an `enrollment` clip):
-    /// the networks stay as they are, so fitting is only choosing where to cut their scores.
-    /// - `dominant_neighbourhood`: the cosine where segments of one talker and segments of two talkers are equally often
-    ///   misjudged (segment pairs: both mostly primary vs one primary and one mostly background).
-    /// - `keep_threshold` (enrolled) and `dominant_keep_threshold`: the GE2E cosine at which the share of primary-only
-    ///   speech frames scored below it equals the share of background-only speech frames scored above it (the
-    ///   frame-level equal error rate of the speaker decision).
+    /// The enrollment clip of a talker who is not in `record`'s mixture: that of the next mixture of the split (id order)
+    /// whose primary talker is neither this mixture's primary nor one of its background talkers.
+    public static func absentEnrollment(for record: ManifestRecord, manifest: Manifest, split: String) -> String? {
+        let rows = manifest.records.filter { $0["split"] == split }.sorted { $0.id < $1.id }
+        let present = Set([record["speaker"] ?? ""] + (record["background_speakers"] ?? "").split(separator: " ").map(String.init))
+        guard let index = rows.firstIndex(where: { $0.id == record.id }) else { return nil }
+        for k in 1..<max(1, rows.count) {
+            let other = rows[(index + k) % rows.count]
+            if let speaker = other["speaker"], !present.contains(speaker), let path = sidecar(other, column: "enrollment", manifest: manifest) {
+                return path
+            }
+        }
+        return nil
+    }
+
+    /// Fits the decision parts on the `split` rows of `mixtures` (frame labels; enrollment clips): the networks stay as
+    /// they are, so fitting is only choosing how to combine and where to cut their outputs.
+    /// - `fusion` / `dominant_fusion`: logistic regression of primary-only vs background-only speech frames on
+    ///   [speaker score, relative level] (every other frame), enrolled runs and dominant runs.
+    /// - `keep_threshold` / `dominant_keep_threshold`: the fused probability at the frame-level equal error rate.
+    /// - `score_floor`: the speaker score that 1 % of primary-only frames fall below.
+    /// - `confirm_threshold`: each mixture enrolled with an absent talker (`absentEnrollment`); the 95th percentile over
+    ///   mixtures of the best score of a segment of ≥ 1 s of speech, so an absent talker is confirmed in ≤ 5 % of them.
+    /// - `dominant_neighbourhood`: the cosine where segment pairs of one talker and of two talkers are equally often
+    ///   misjudged.
     /// Voice activity thresholds stay at Silero's own (0.5 on, 0.35 off) and possible speech at 0.15.
-    public static func train(mixtures: Manifest, split: String = "train", perception: PretrainedPerception,
+    /// - Parameter speakers: utterances with a `speaker` column; the `split` rows' talkers make the score-normalisation
+    ///   cohort (`SpeakerScoring`). Nil: raw cosines.
+    public static func train(mixtures: Manifest, speakers: Manifest?, split: String = "train", perception: PretrainedPerception,
                              log: (String) -> Void = { _ in }) throws(RedactionError) -> RedactionModel {
-        var model = RedactionModel(keepThreshold: 0.75, dominantKeepThreshold: 0.75, training: [:])
-        var items: [(record: ManifestRecord, audio: AudioBuffer, labels: [Character], enrollment: Enrollment?)] = []
+        // Provisional: every scored frame kept, so each frame's score and level are recorded.
+        var model = RedactionModel(keepThreshold: 0, dominantKeepThreshold: 0, scoreFloor: -100, confirmThreshold: -100, training: [:])
+        if let speakers {
+            model.cohort = cohort(speakers, split: split, filter: PrivacyFilter(model: model, perception: perception))
+            log("score-normalisation cohort: \(model.cohort.count) talkers")
+        }
+        var items: [(record: ManifestRecord, audio: AudioBuffer, labels: [Character], enrollment: Enrollment?, absent: Enrollment?)] = []
         let probe = PrivacyFilter(model: model, perception: perception)
+        func enroll(_ path: String?) -> Enrollment? {
+            guard let path, let clip = try? AudioFileReader.read(path: path) else { return nil }
+            return try? probe.enroll([(path, clip)])
+        }
         for record in mixtures.records where record["split"] == split {
             guard let labels = frameLabels(record, manifest: mixtures), let audio = try? AudioFileReader.read(path: record.resolvedPath) else { continue }
-            var enrollment: Enrollment?
-            if let path = sidecar(record, column: "enrollment", manifest: mixtures), let clip = try? AudioFileReader.read(path: path) {
-                enrollment = try? probe.enroll([(path, clip)])
-            }
-            items.append((record, audio, labels, enrollment))
+            items.append((record, audio, labels, enroll(sidecar(record, column: "enrollment", manifest: mixtures)),
+                          enroll(absentEnrollment(for: record, manifest: mixtures, split: split))))
         }
         guard items.count >= 4 else { throw .badTrainingData(detail: "\(items.count) usable mixtures in split \(split); need at least 4") }
         log("fitting on \(items.count) mixtures (\(items.filter { $0.enrollment != nil }.count) with enrollment)")
-        // 1. Enrolled scores per frame, and segment pairs for the dominant neighbourhood.
-        var primary: [Double] = [], background: [Double] = [], same: [Double] = [], different: [Double] = []
+        // 1. Enrolled: frames' score and level; segment pairs for the neighbourhood.
+        var features: [[Float]] = [], labels: [Bool] = [], primaryScores: [Double] = []
+        var same: [Double] = [], different: [Double] = []
         for item in items {
             guard let enrollment = item.enrollment, let plan = try? probe.plan(item.audio, mode: .enrolled(enrollment)) else { continue }
-            collect(plan, labels: item.labels, primary: &primary, background: &background)
+            collect(plan, labels: item.labels, features: &features, targets: &labels)
+            for f in 0..<min(item.labels.count, plan.primaryScore.count) where item.labels[f] == "P" {
+                if let s = plan.primaryScore[f] { primaryScores.append(Double(s)) }
+            }
         }
+        let fusion: LogisticRegression
+        do { fusion = try LogisticRegression.train(features: features, labels: labels) } catch { throw RedactionError(error) }
+        model.fusion = fusion
+        guard let keep = fusedThreshold(fusion, features: features, labels: labels) else {
+            throw .badTrainingData(detail: "too few labelled speech frames to fit the enrolled threshold")
+        }
+        model.keepThreshold = keep.threshold
+        primaryScores.sort()
+        model.scoreFloor = primaryScores[primaryScores.count / 100]
+        log(String(format: "enrolled fusion weights score %.2f, level %.2f; keep threshold %.3f (frame EER %.1f %% over %d frames); score floor %.3f",
+                   fusion.weights[0], fusion.weights[1], keep.threshold, keep.rate * 100, features.count, model.scoreFloor))
+        // 2. Absent talkers: the best long-segment score per mixture.
+        var best: [Double] = []
         for item in items {
-            // Segment embeddings with their majority label, from one whole-file survey.
+            guard let absent = item.absent, let plan = try? probe.plan(item.audio, mode: .enrolled(absent)) else { continue }
+            best.append(plan.chunks.filter { $0.speechFrames >= RedactionEngine.confirmationFrames }.compactMap { $0.score.map(Double.init) }.max() ?? -100)
+        }
+        best.sort()
+        guard best.count >= 4 else { throw .badTrainingData(detail: "too few mixtures for the absent-talker check") }
+        model.confirmThreshold = best[min(best.count - 1, Int((Double(best.count) * 0.95).rounded(.up)) - 1)]
+        log(String(format: "confirm threshold %.3f (95th percentile of %d absent-talker runs' best segment)", model.confirmThreshold, best.count))
+        // 3. Dominant: segment pairs → neighbourhood; then frames → fusion and threshold.
+        for item in items {
             var engine = try RedactionEngine(filter: probe, mode: .dominant, fixedDominantTalker: (nil, 0, ""), redactor: Redactor(),
                                              sampleRate: item.audio.sampleRate, channelCount: item.audio.channelCount,
                                              decisionLookaheadFrames: PrivacyFilter.wholeSegment, coverageLookaheadFrames: 10, lookaheadBudget: nil)
@@ -73,38 +125,65 @@ public enum RedactionTrainer {
                 }
             }
         }
-        guard let keep = equalErrorThreshold(positives: primary, negatives: background),
-              let neighbourhood = equalErrorThreshold(positives: same, negatives: different) else {
-            throw .badTrainingData(detail: "too few labelled speech frames or segments to fit the thresholds")
+        guard let neighbourhood = equalErrorThreshold(positives: same, negatives: different) else {
+            throw .badTrainingData(detail: "too few labelled segments to fit the dominant neighbourhood")
         }
-        model.keepThreshold = keep.threshold
         model.dominantNeighbourhood = neighbourhood.threshold
-        log(String(format: "enrolled keep threshold %.3f (frame EER %.1f %% over %d primary / %d background frames); "
-                   + "dominant neighbourhood %.3f (segment-pair EER %.1f %%)", keep.threshold, keep.rate * 100, primary.count, background.count,
-                   neighbourhood.threshold, neighbourhood.rate * 100))
-        // 2. Dominant scores with that neighbourhood.
-        primary = []; background = []
+        features = []; labels = []
         let dominantProbe = PrivacyFilter(model: model, perception: perception)
         for item in items {
             guard let plan = try? dominantProbe.plan(item.audio, mode: .dominant) else { continue }
-            collect(plan, labels: item.labels, primary: &primary, background: &background)
+            collect(plan, labels: item.labels, features: &features, targets: &labels)
         }
-        guard let dominantKeep = equalErrorThreshold(positives: primary, negatives: background) else {
+        let dominantFusion: LogisticRegression
+        do { dominantFusion = try LogisticRegression.train(features: features, labels: labels) } catch { throw RedactionError(error) }
+        model.dominantFusion = dominantFusion
+        guard let dominantKeep = fusedThreshold(dominantFusion, features: features, labels: labels) else {
             throw .badTrainingData(detail: "dominant mode found no talker in the training mixtures")
         }
         model.dominantKeepThreshold = dominantKeep.threshold
-        log(String(format: "dominant keep threshold %.3f (frame EER %.1f %%)", dominantKeep.threshold, dominantKeep.rate * 100))
+        log(String(format: "dominant neighbourhood %.3f (segment-pair EER %.1f %%); dominant fusion weights score %.2f, level %.2f; "
+                   + "keep threshold %.3f (frame EER %.1f %%)", neighbourhood.threshold, neighbourhood.rate * 100, dominantFusion.weights[0],
+                   dominantFusion.weights[1], dominantKeep.threshold, dominantKeep.rate * 100))
         model.training = ["corpus": URL(fileURLWithPath: mixtures.path).lastPathComponent, "split": split, "mixtures": String(items.count),
                           "networks": "silero-vad 6.2.3 (silero_vad_16k.safetensors), resemblyzer 0.1.4 GE2E"]
         return model
     }
 
-    /// Scores of primary-only and background-only speech frames of a plan.
-    static func collect(_ plan: RedactionPlan, labels: [Character], primary: inout [Double], background: inout [Double]) {
-        for f in 0..<min(labels.count, plan.primaryScore.count) {
-            guard let score = plan.primaryScore[f] else { continue }
-            if labels[f] == "P" { primary.append(Double(score)) } else if labels[f] == "B" { background.append(Double(score)) }
+    /// [score, relative level] of every other primary-only (true) and background-only (false) scored frame of a plan.
+    static func collect(_ plan: RedactionPlan, labels: [Character], features: inout [[Float]], targets: inout [Bool]) {
+        for f in stride(from: 0, to: min(labels.count, plan.primaryScore.count), by: 2) where labels[f] == "P" || labels[f] == "B" {
+            guard let score = plan.primaryScore[f], let level = plan.relativeLevelDB[f] else { continue }
+            features.append([score, level])
+            targets.append(labels[f] == "P")
         }
+    }
+
+    /// The fused probability at the equal error rate of `features`/`labels`, and that rate.
+    static func fusedThreshold(_ fusion: LogisticRegression, features: [[Float]], labels: [Bool]) -> (threshold: Double, rate: Double)? {
+        let p = features.map { 1 / (1 + Foundation.exp(-fusion.score($0))) }
+        return equalErrorThreshold(positives: zip(p, labels).filter { $0.1 }.map(\.0), negatives: zip(p, labels).filter { !$0.1 }.map(\.0))
+    }
+
+    /// One mean GE2E embedding per talker of the `split` rows (bona fide, up to 8 utterances each, id order).
+    static func cohort(_ speakers: Manifest, split: String, filter: PrivacyFilter) -> [[Float]] {
+        var bySpeaker: [String: [ManifestRecord]] = [:]
+        for record in speakers.records.sorted(by: { $0.id < $1.id })
+        where record["split"] == split && record["label"] != "spoof" && !(record["speaker"] ?? "").isEmpty {
+            bySpeaker[record["speaker"]!, default: []].append(record)
+        }
+        var cohort: [[Float]] = []
+        for (_, records) in bySpeaker.sorted(by: { $0.key < $1.key }) {
+            var sum = [Float](repeating: 0, count: 256), count = 0
+            for record in records where count < 8 {
+                guard let audio = try? AudioFileReader.read(path: record.resolvedPath), let signal = try? AnalysisSignal.make(audio),
+                      let e = filter.embedding(signal), e.speechSeconds >= 0.5 else { continue }
+                for j in 0..<256 { sum[j] += e.embedding[j] }
+                count += 1
+            }
+            if count >= 3 { cohort.append(SpeakerEncoder.normalized(sum)) }
+        }
+        return cohort
     }
 
     /// The threshold where the share of positives below it equals the share of negatives at or above it, and that rate.
@@ -112,8 +191,9 @@ public enum RedactionTrainer {
         guard positives.count >= 20, negatives.count >= 20 else { return nil }
         let p = positives.sorted(), n = negatives.sorted()
         var best: (threshold: Double, rate: Double, gap: Double)?
-        for step in 0...400 {
-            let t = Double(step) / 400
+        let lo = min(p.first!, n.first!), hi = max(p.last!, n.last!)
+        for step in 0...800 {
+            let t = lo + (hi - lo) * Double(step) / 800
             let miss = Double(p.partitioningIndex { $0 >= t }) / Double(p.count)
             let falseAlarm = 1 - Double(n.partitioningIndex { $0 >= t }) / Double(n.count)
             let gap = abs(miss - falseAlarm)

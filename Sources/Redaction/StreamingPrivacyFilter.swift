@@ -10,10 +10,12 @@ public struct StreamingFrame: Sendable {
     public var speechProbability: Float
     /// Final decision (after the possible-speech rule).
     public var decision: FrameDecision
-    /// Unused (kept for source compatibility): always nil.
+    /// Fused probability that the frame is the primary talker (0…1), nil when not scored.
     public var primaryProbability: Float?
-    /// GE2E cosine with the primary talker behind the decision, nil when not scored.
+    /// Speaker score against the primary talker behind the decision (`SpeakerScoring`), nil when not scored.
     public var score: Float?
+    /// Level of the segment's speech relative to the loudest speech so far, dB, nil when not scored.
+    public var relativeLevelDB: Float?
     /// Whether it is removed (after the overlap policy and guard bands).
     public var redacted: Bool
 }
@@ -116,11 +118,14 @@ public final class StreamingPrivacyFilter {
     public static func plan(_ audio: AudioBuffer, filter: PrivacyFilter, mode: PrimaryTalkerMode,
                             redactor: Redactor = Redactor()) throws(RedactionError) -> (plan: RedactionPlan, audio: AudioBuffer) {
         var decisions: [FrameDecision] = [], speech: [Float] = [], scores: [Float?] = [], redacted: [Bool] = []
+        var probabilities: [Float?] = [], levels: [Float?] = []
         let (output, stream) = try redactWholeFile(audio, filter: filter, mode: mode, redactor: redactor) { frame in
             decisions.append(frame.decision); speech.append(frame.speechProbability)
             scores.append(frame.score); redacted.append(frame.redacted)
+            probabilities.append(frame.primaryProbability); levels.append(frame.relativeLevelDB)
         }
-        let plan = RedactionPlan(decisions: decisions, speechProbability: speech, chunks: [], primaryScore: scores, redacted: redacted,
+        let plan = RedactionPlan(decisions: decisions, speechProbability: speech, chunks: [], primaryScore: scores,
+                                 primaryProbability: probabilities, relativeLevelDB: levels, redacted: redacted,
                                  primaryDecision: stream.primaryDecision, primaryConfidence: stream.primaryConfidence,
                                  lookaheadFrames: Int((stream.lookaheadSeconds * 100).rounded(.up)))
         return (plan, output)

@@ -134,6 +134,7 @@ struct RedactTrainCommand: ParsableCommand {
         """)
 
     @Option(name: .long, help: "Mixtures manifest with frame_labels (and enrollment) columns.") var mixtures: String
+    @Option(name: .long, help: "Utterance manifest (speaker column): its --split talkers make the score-normalisation cohort.") var speakers: String?
     @Option(name: .long, help: "Split value that fits the thresholds.") var split = "train"
     @Option(name: .long, help: "Model file to write (JSON).") var out: String
     @Flag(name: [.customShort("y"), .long], help: "Replace the model if it exists.") var overwrite = false
@@ -145,7 +146,10 @@ struct RedactTrainCommand: ParsableCommand {
             if !overwrite && FileManager.default.fileExists(atPath: out) { throw AudioFileError.outputExists(path: out) }
             let mixtureManifest = try loadManifest(mixtures, requiring: ["split", "frame_labels"])
             let perception = try PrivacyFilter(model: RedactionModel.bundled).perception
-            let model = try RedactionTrainer.train(mixtures: mixtureManifest, split: split, perception: perception) { console.info($0) }
+            let speakerManifest = try speakers.map { try loadManifest($0, requiring: ["speaker", "split"]) }
+            let model = try RedactionTrainer.train(mixtures: mixtureManifest, speakers: speakerManifest, split: split, perception: perception) {
+                console.info($0)
+            }
             do { try model.encoded().write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
                 throw AudioFileError.cannotCreate(path: out, reason: error.localizedDescription)
             }
@@ -167,6 +171,8 @@ struct RedactEvalCommand: ParsableCommand {
     @Option(name: .long, help: "Redaction model file (default: the one built in).") var model: String?
     @Option(name: .long, help: "Utterance manifest (speaker column) for the re-identification attack's clean enrollments.") var speakers: String?
     @Flag(name: .long, help: "Evaluate the streaming filter (bounded look-ahead) instead of whole-file analysis.") var streaming = false
+    @Flag(name: .long, help: "Also run enrolled mode with the enrollment of someone absent from each mixture (fail-closed check: speech kept).") var absent = false
+    @Option(name: .long, help: "Write one JSON line per scored segment here (whole-file runs): score, level, ground-truth label counts.") var segments: String?
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
@@ -181,9 +187,19 @@ struct RedactEvalCommand: ParsableCommand {
             var results: [String: RedactionEvaluation] = [:]
             var attacks: [String: ReidentificationResult] = [:]
             let speakerRows = try speakers.map { try loadManifest($0, requiring: ["speaker"]) }
-            for m in mode == "both" ? ["enrolled", "dominant"] : [mode] {
-                results[m] = RedactionEvaluation.run(filter, manifest: rows, split: split, enrolled: m == "enrolled", streaming: streaming)
-                if let speakerRows {
+            var modes = mode == "both" ? ["enrolled", "dominant"] : [mode]
+            if absent { modes.append("absent") }
+            for m in modes {
+                var lines: [String] = []
+                results[m] = RedactionEvaluation.run(filter, manifest: rows, split: split, enrolled: m != "dominant", streaming: streaming, absent: m == "absent",
+                                                     segmentLog: segments == nil ? nil : { lines.append("{\"mode\":\"\(m)\"," + $0.dropFirst()) })
+                if let segments {
+                    let path = modes.count > 1 ? segments + "." + m : segments
+                    do { try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+                        throw AudioFileError.cannotCreate(path: path, reason: error.localizedDescription)
+                    }
+                }
+                if let speakerRows, m != "absent" {
                     attacks[m] = ReidentificationResult.run(filter, mixtures: rows, speakers: speakerRows, split: split, enrolled: m == "enrolled",
                                                             streaming: streaming)
                 }
@@ -197,8 +213,13 @@ struct RedactEvalCommand: ParsableCommand {
             }
             print("| mode | mixtures | primary retention | background leakage (non-overlapped) | overlap kept | non-speech removed | VAD ROC-AUC | no dominant | speed |")
             print("|---|---|---|---|---|---|---|---|---|")
-            for m in ["enrolled", "dominant"] {
+            for m in ["enrolled", "dominant", "absent"] {
                 guard let r = results[m] else { continue }
+                if let kept = r.absentSpeechKept {
+                    print(String(format: "| enrolled, someone absent | %d | speech kept: %.1f %% of %d speech frames (target ≤ 2 %%) | | | | | | %.0f× |", r.mixtures,
+                                 kept * 100, r.primaryFrames + r.backgroundFrames + r.overlapFrames, r.realTimeFactor))
+                    continue
+                }
                 print(String(format: "| %@ | %d | %.1f %% of %d | %.1f %% of %d | %.1f %% of %d | %.1f %% of %d | %.3f | %d | %.0f× |", m, r.mixtures,
                              r.primaryRetention * 100, r.primaryFrames, r.backgroundLeakage * 100, r.backgroundFrames,
                              r.overlapKept * 100, r.overlapFrames, r.noneRemoved * 100, r.noneFrames, r.voiceActivityAUC, r.noDominant, r.realTimeFactor))
@@ -214,6 +235,88 @@ struct RedactEvalCommand: ParsableCommand {
                     print(String(format: "| %@ | %d | %d | %.1f %% | %.1f %% | %d |", m, a.segments, a.trials, a.eerUnredacted * 100, a.eerRedacted * 100, a.emptySegments))
                 }
             }
+        }
+    }
+}
+
+/// `voiceguard speaker-eval`: speaker verification EER of the filter's speaker embedding on held-out speakers.
+struct SpeakerEvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "speaker-eval",
+        abstract: "Speaker verification EER of the privacy filter's speaker embedding (GE2E) on utterances of held-out speakers.")
+
+    @Argument(help: "Utterance manifest(s) with speaker, split and label columns (e.g. the speech set's wide and tel tracks).") var manifests: [String]
+    @Option(name: .long, help: "Comma-separated splits whose speakers are used.") var splits = "dev,test"
+    @Option(name: .long, help: "Utterances per speaker.") var perSpeaker = 30
+    @Option(name: .long, help: "Length of the short pieces, seconds of speech.") var shortSeconds = 1.0
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let console = global.console
+        try runReportingErrors(console) {
+            let filter = try PrivacyFilter(model: RedactionModel.bundled)
+            var results: [String: SpeakerVerificationResult] = [:]
+            for path in manifests {
+                let rows = try loadManifest(path, requiring: ["speaker", "split"])
+                guard let r = SpeakerVerificationResult.run(filter, manifest: rows, splits: Set(splits.split(separator: ",").map(String.init)),
+                                                            perSpeaker: perSpeaker, shortSeconds: shortSeconds) else {
+                    throw RedactionError.badTrainingData(detail: "\(path): fewer than two speakers with usable utterances in splits \(splits)")
+                }
+                results[path] = r
+            }
+            if global.json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(results), as: UTF8.self))
+                return
+            }
+            print("| manifest | speakers | utterances | target / non-target trials | EER whole utterances | EER first \(shortSeconds) s of speech |")
+            print("|---|---|---|---|---|---|")
+            for path in manifests {
+                let r = results[path]!
+                print(String(format: "| %@ | %d | %d | %d / %d | %.1f %% | %.1f %% |", (path as NSString).lastPathComponent, r.speakers, r.utterances,
+                             r.targetTrials, r.nonTargetTrials, r.eer * 100, r.eerShort * 100))
+            }
+        }
+    }
+}
+
+/// `voiceguard perception-speed`: what each pretrained network costs on given audio (× real time, one core).
+struct PerceptionSpeedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "perception-speed",
+        abstract: "Time the privacy filter's networks on audio: Silero VAD, the GE2E mel front end and encoder, the whole filter.")
+
+    @Argument(help: "Audio files.") var files: [String]
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let console = global.console
+        try runReportingErrors(console) {
+            let filter = try PrivacyFilter(model: RedactionModel.bundled)
+            var seconds = 0.0, vad = 0.0, mel = 0.0, encoder = 0.0, whole = 0.0
+            for path in files {
+                let audio = try AudioFileReader.read(path: path)
+                let signal = try AnalysisSignal.make(audio)
+                seconds += Double(signal.count) / AnalysisSignal.sampleRate
+                var t = Date()
+                _ = filter.perception.voiceActivity.windowProbabilities(signal)
+                vad += Date().timeIntervalSince(t)
+                t = Date()
+                let frames = filter.perception.speakerEncoder.mel.frames(signal)
+                mel += Date().timeIntervalSince(t)
+                t = Date()
+                var stream = filter.perception.speakerEncoder.makeStream()
+                frames.withUnsafeBufferPointer { f in
+                    for i in 0..<(f.count / 40) { stream.push(melFrame: UnsafeBufferPointer(rebasing: f[(i * 40)..<((i + 1) * 40)])) }
+                }
+                encoder += Date().timeIntervalSince(t)
+                t = Date()
+                _ = try filter.plan(audio, mode: .dominant)
+                whole += Date().timeIntervalSince(t)
+            }
+            print(String(format: "%.1f s of audio: Silero VAD %.0f× real time, mel %.0f×, GE2E encoder on every frame %.0f×, whole filter (dominant) %.0f×",
+                         seconds, seconds / vad, seconds / mel, seconds / encoder, seconds / whole))
         }
     }
 }

@@ -15,7 +15,7 @@ public struct VoiceGuardCommand: AsyncParsableCommand {
         """,
         version: VoiceGuardVersion.current,
         subcommands: [InfoCommand.self, ConvertCommand.self, WatermarkCommand.self, DetectCommand.self, TrainCommand.self,
-                      CorpusCommand.self, RedactCommand.self, RedactTrainCommand.self, RedactEvalCommand.self, AuditCommand.self])
+                      CorpusCommand.self, RedactCommand.self, RedactTrainCommand.self, RedactEvalCommand.self, SpeakerEvalCommand.self, PerceptionSpeedCommand.self, AuditCommand.self])
 
     /// Creates the command (ArgumentParser fills in the options).
     public init() {}
