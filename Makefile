@@ -86,22 +86,26 @@ detector-model:
 		--out Models/synthdetect-default.json -y
 	scripts/embed-detector-model Models/synthdetect-default.json
 
-# The privacy filter's models (voice activity, speaker projection, fusion) from the corpora train split.
+# The privacy filter's decision parts (fusions, thresholds, presence confirmation) fitted on the corpora's train
+# mixtures; the networks are the pretrained ones (scripts/fetch-models).
 redaction-model:
 	swift build -c release --product voiceguard
 	.build/release/voiceguard redact-train --mixtures $(CORPORA_OUT)/mixtures/manifest.mix.csv \
-		--speakers $(CORPORA_OUT)/speech/manifest.wide.csv --music $(CORPORA_OUT)/music/manifest.orig.csv \
 		--out Models/redaction-default.json -y
 	scripts/embed-redaction-model Models/redaction-default.json
 
-# Leakage / retention, re-identification and ASR tables of the privacy filter on the test mixtures (both modes).
+# Leakage / retention (enrolled, dominant, someone absent), re-identification, speaker EER and speed of the privacy
+# filter on the test mixtures, whole-file and streaming; then the ASR check (slow: REDACTION_ASR=0 skips it).
+REDACTION_ASR ?= 1
 redaction-results:
 	swift build -c release --product voiceguard
-	.build/release/voiceguard redact-eval $(CORPORA_OUT)/mixtures/manifest.mix.csv --split test --mode both \
+	.build/release/voiceguard redact-eval $(CORPORA_OUT)/mixtures/manifest.mix.csv --split test --mode both --absent \
 		--speakers $(CORPORA_OUT)/speech/manifest.wide.csv
-	.build/release/voiceguard redact-eval $(CORPORA_OUT)/mixtures/manifest.mix.csv --split test --mode both --streaming \
+	.build/release/voiceguard redact-eval $(CORPORA_OUT)/mixtures/manifest.mix.csv --split test --mode both --absent --streaming \
 		--speakers $(CORPORA_OUT)/speech/manifest.wide.csv
-	scripts/redaction-asr $(CORPORA_OUT)
+	.build/release/voiceguard speaker-eval $(CORPORA_OUT)/speech/manifest.wide.csv $(CORPORA_OUT)/speech/manifest.tel.csv
+	Benchmarks/redaction-speed $(CORPORA_OUT)
+	if [ "$(REDACTION_ASR)" = 1 ]; then scripts/redaction-asr $(CORPORA_OUT); fi
 
 # Every detection protocol (test split, leave-one-engine-out, bias) → docs/synthdetect-results.md.
 detector-results:

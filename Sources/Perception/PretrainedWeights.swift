@@ -3,9 +3,9 @@ public import Foundation
 /// The pretrained weight files VoiceGuard runs, where they are looked for, and their pinned digests.
 ///
 /// `scripts/fetch-models` puts them in `Models/pretrained/` of the source tree (`make deps` runs it); a binary
-/// finds them through, in order: the `VOICEGUARD_MODELS` environment variable, `share/voiceguard/models` beside
-/// the executable's folder (an installed layout), and `Models/pretrained` in the executable's folder or any folder
-/// above it (a build inside the source tree). The digests here must equal `Models/pretrained/SHA256SUMS`
+/// finds them in the folder the `VOICEGUARD_MODELS` environment variable names (only there, when it is set: no
+/// silent fallback to another copy), else in `share/voiceguard/models` beside the executable's folder (an installed
+/// layout) or `Models/pretrained` in the executable's folder or any folder above it (a build inside the source tree). The digests here must equal `Models/pretrained/SHA256SUMS`
 /// (a test checks that).
 public enum PretrainedWeights: String, Sendable, CaseIterable {
     /// Silero VAD 6.2.3 (MIT), `silero_vad_16k.safetensors` from the PyPI wheel, unchanged.
@@ -32,7 +32,7 @@ public enum PretrainedWeights: String, Sendable, CaseIterable {
     public static func searchDirectories(environment: [String: String] = ProcessInfo.processInfo.environment,
                                          executable: URL? = Bundle.main.executableURL) -> [String] {
         var folders: [String] = []
-        if let explicit = environment[environmentVariable], !explicit.isEmpty { folders.append(explicit) }
+        if let explicit = environment[environmentVariable], !explicit.isEmpty { return [explicit] }
         if let executable {
             var folder = executable.resolvingSymlinksInPath().deletingLastPathComponent()
             folders.append(folder.deletingLastPathComponent().appendingPathComponent("share/voiceguard/models").path)

@@ -2,51 +2,56 @@
 // The JSON of Models/redaction-default.json; see Models/README.md.
 let bundledRedactionJSON = #"""
 {
-  "cohort" : [],
-  "confirm_threshold" : 0.0,
+  "cohort" : [
+
+  ],
+  "confirm_threshold" : 0.8584180474281311,
   "dominant_fusion" : {
-    "bias" : 0.0,
+    "bias" : 0.655272596430422,
     "mean" : [
-      0.75,
-      0.0
+      0.78348255,
+      -12.620764
     ],
     "scale" : [
-      0.1,
-      1.0
+      0.106639534,
+      6.2781286
     ],
     "weights" : [
-      1.0,
-      0.0
+      0.5377299434282933,
+      2.222795964828732
     ]
   },
-  "dominant_keep_threshold" : 0.75,
-  "dominant_neighbourhood" : 0.75,
+  "dominant_keep_threshold" : 0.6056534653447206,
+  "dominant_neighbourhood" : 0.5310723816603422,
   "format" : "voiceguard-redaction",
   "fusion" : {
-    "bias" : 0.0,
+    "bias" : 0.8775277960163751,
     "mean" : [
-      0.75,
-      0.0
+      0.68542355,
+      -12.717718
     ],
     "scale" : [
-      0.1,
-      1.0
+      0.11787484,
+      6.282426
     ],
     "weights" : [
-      1.0,
-      0.0
+      1.3270185562151822,
+      1.610098891347174
     ]
   },
-  "keep_threshold" : 0.75,
+  "keep_threshold" : 0.569794351691815,
   "possible_speech_threshold" : 0.15,
-  "score_floor" : 0.0,
+  "presence_neighbourhood" : 0.55,
+  "score_floor" : 0.5107399225234985,
   "speech_off_threshold" : 0.35,
   "speech_on_threshold" : 0.5,
   "training" : {
-    "corpus" : "none (provisional defaults)"
+    "corpus" : "manifest.mix.csv",
+    "mixtures" : "100",
+    "networks" : "silero-vad 6.2.3 (silero_vad_16k.safetensors), resemblyzer 0.1.4 GE2E",
+    "split" : "train"
   },
   "uncertain_margin" : 0.05,
   "version" : 2
 }
-
 """#

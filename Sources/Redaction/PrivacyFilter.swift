@@ -214,7 +214,6 @@ public struct PrivacyFilter: Sendable {
         try audio.samples.withUnsafeBufferPointer { (p) throws(RedactionError) in try engine.process(p, appendingTo: &out) }
         try engine.finish(appendingTo: &out)
         let loudest = engine.segments.map(\.levelDB).max() ?? 0
-        let keep = Float(isDominant(mode) ? model.dominantKeepThreshold : model.keepThreshold)
         let reference: [Float]? = {
             if case let .enrolled(e) = mode { return e.embedding }
             return fixed?.embedding
@@ -227,7 +226,6 @@ public struct PrivacyFilter: Sendable {
             let decision = decided.last ?? .uncertain
             return SpeechChunk(frames: s.frames, speechFrames: s.speechFrames, score: score, relativeLevelDB: s.levelDB - loudest, decision: decision)
         }
-        _ = keep
         let lookahead = (chunks.map { $0.frames.count }.max() ?? 0) + primaryMargin + guardFrames
         let plan = RedactionPlan(decisions: decisions, speechProbability: speech, chunks: chunks, primaryScore: scores,
                                  primaryProbability: probabilities, relativeLevelDB: levels, redacted: redacted,
@@ -243,9 +241,25 @@ public struct PrivacyFilter: Sendable {
     /// Look-ahead that lets every decision see its whole segment.
     static let wholeSegment = 1 << 40
 
-    private func isDominant(_ mode: PrimaryTalkerMode) -> Bool {
-        if case .dominant = mode { return true }
-        return false
+    /// How present the enrolled talker is among closed segments: for each segment of ≥ 0.5 s, its neighbourhood (segments
+    /// of ≥ 0.5 s whose embeddings have cosine ≥ `neighbourhood` with it: one talker) — if it holds at least
+    /// `RedactionEngine.confirmationFrames` of speech — gives a speech-weighted mean embedding; the score is the largest
+    /// cosine of such a mean with the enrollment (−1 when no neighbourhood is large enough). Means over many segments
+    /// are far less noisy than single segments, so an absent talker rarely scores high.
+    static func presenceScore(_ segments: [RedactionEngine.SegmentSummary], reference: [Float], neighbourhood: Float) -> Float {
+        let usable = segments.filter { $0.speechFrames >= 50 }
+        func cosine(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+        var best: Float = -1
+        for s in usable {
+            var mean = [Float](repeating: 0, count: s.embedding.count), speech = 0
+            for t in usable where cosine(s.embedding, t.embedding) >= neighbourhood {
+                for j in mean.indices { mean[j] += t.embedding[j] * Float(t.speechFrames) }
+                speech += t.speechFrames
+            }
+            guard speech >= RedactionEngine.confirmationFrames else { continue }
+            best = max(best, cosine(SpeakerEncoder.normalized(mean), reference))
+        }
+        return best
     }
 
     /// The dominant talker among closed segments: the segment whose neighbourhood (embedding cosine ≥ `neighbourhood`)

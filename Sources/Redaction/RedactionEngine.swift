@@ -75,6 +75,8 @@ struct RedactionEngine {
     private var frameTotal = Int.max
     // Stage 1.
     private var voiceActivity: VoiceActivityFront
+    /// Sum of squares of each 10 ms frame of the analysis signal.
+    private var frameEnergy = FrameTable(width: 1)
     /// Per frame: speech probability, level (dB), mel (40).
     private var perceived = FrameTable(width: 2 + MelSpectrogram.bandCount)
     // Stage 2.
@@ -88,9 +90,11 @@ struct RedactionEngine {
     private var levelCount = 0
     /// Enrolled mode: the segmentation frame at which the enrolled talker was confirmed present (nil: not yet).
     private var confirmedAt: Int?
+    /// Enrolled mode: the best presence score so far (`PrivacyFilter.presenceScore`).
+    private(set) var presenceScore: Float = -1
     private var openSegment: (id: Int, start: Int, lastSpeech: Int, speech: Int, levelSum: Float)?
-    /// Frames after which a segment's embedding may confirm the enrolled talker.
-    static let confirmationFrames = 100
+    /// Speech frames of one talker's segments needed before they may confirm the enrolled talker (2 s).
+    static let confirmationFrames = 200
     private var nextSegmentID = 0
     private var gapFrames = 0
     /// Last speech frame and the frame at whose segmentation it closed, of each closed segment still referenced by
@@ -263,11 +267,16 @@ struct RedactionEngine {
         ended = true
         frameTotal = AnalysisSignal.frameCount(samples: signal.end)
         advance(into: &output)
+        if !isDominant && confirmedAt == nil {
+            primaryDecision += String(format: "; not found in the recording (presence %.2f < %.2f): all speech removed",
+                                      max(presenceScore, -1), filter.model.confirmThreshold)
+            primaryConfidence = 0
+        }
     }
 
     /// Floats held in the history buffers (for tests of the memory bound).
     var retainedValues: Int {
-        signal.values.count + voiceActivity.windows.values.count + perceived.values.count + segmented.values.count + decided.values.count
+        signal.values.count + voiceActivity.windows.values.count + frameEnergy.values.count + perceived.values.count + segmented.values.count + decided.values.count
             + finals.values.count + mask.values.count + native.values.count
     }
 
@@ -330,6 +339,7 @@ struct RedactionEngine {
         let hop = AnalysisSignal.hop
         signal.discard(before: min(voiceActivity.oldestSampleNeeded, perceived.end * hop - MelSpectrogram.windowLength) - hop)
         voiceActivity.discard(beforeFrame: perceived.end)
+        frameEnergy.discard(before: perceived.end - Self.encoderLevelBehind - 1)
         perceived.discard(before: min(segmented.end, mask.end) - 1)
         let oldestNeeded = min(decided.end, openSegment?.start ?? decided.end)
         segmented.discard(before: oldestNeeded - 1)
@@ -345,26 +355,48 @@ struct RedactionEngine {
     }
 
     /// Stage 1: Silero windows (level-normalised, `VoiceActivityFront`) as samples allow, then frames whose
-    /// probability and mel window are complete.
+    /// probability, mel window and encoder gain are complete.
     private mutating func perceive() {
         voiceActivity.advance(signal, ended: ended)
+        let hop = AnalysisSignal.hop
+        while signal.end >= (frameEnergy.end + 1) * hop || (ended && frameEnergy.end * hop < signal.end) {
+            let start = frameEnergy.end * hop
+            var e: Float = 0
+            for i in start..<(start + hop) { let v = signal.value(i); e += v * v }
+            frameEnergy.append(e)
+        }
         let F = frameTotal
         while perceived.end < (ended ? F : Int.max) {
             let f = perceived.end
-            if !ended && signal.end < f * AnalysisSignal.hop + MelSpectrogram.windowLength / 2 { break }
+            if !ended && (signal.end < f * hop + MelSpectrogram.windowLength / 2 || frameEnergy.end <= f + Self.encoderLevelAhead) { break }
             guard let probability = voiceActivity.frameProbability(f, ended: ended) else { break }
             melFrame(f)
             var energy: Float = 0
             for b in 0..<MelSpectrogram.bandCount { energy += melRow[b] }
             let level = 10 * Foundation.log10(energy + 1e-10)
+            // The encoder takes mel power, so its input is brought to Resemblyzer's level: the RMS of the 0.5 s around
+            // the frame (0.4 s before, 0.1 s after) scaled to −30 dBFS (gain ≤ +40 dB). Without this a talker 20 dB
+            // down scores cosine 0.70 against themselves (measured with the package).
+            var sum: Float = 0, count = 0
+            for g in max(frameEnergy.first, f - Self.encoderLevelBehind)...min(frameEnergy.end - 1, f + Self.encoderLevelAhead) {
+                sum += frameEnergy[g, 0]; count += 1
+            }
+            let rms = (sum / Float(max(1, count * hop))).squareRoot()
+            let gain = min(Self.encoderLevel / (rms + 1e-9), 100)
+            let power = gain * gain
             let row = melRow
             perceived.append { r in
                 r[0] = probability
                 r[1] = level
-                for b in 0..<MelSpectrogram.bandCount { r[2 + b] = row[b] }
+                for b in 0..<MelSpectrogram.bandCount { r[2 + b] = row[b] * power }
             }
         }
     }
+
+    /// Encoder input level (RMS, full scale 1): −30 dBFS.
+    static let encoderLevel = Float(0.031623)
+    /// Frames before and after a frame in its encoder level estimate.
+    static let encoderLevelBehind = 39, encoderLevelAhead = 10
 
     /// The mel frame centred on sample 160·f (librosa's centred framing; zeros past the signal).
     private mutating func melFrame(_ f: Int) {
@@ -426,13 +458,18 @@ struct RedactionEngine {
         gapFrames = 0
         closedSegments[open.id] = (open.lastSpeech, frame)
         let embedding = network.speakerEncoder.embedding(hidden: encoder.hidden)
-        if !isDominant, confirmedAt == nil, open.speech >= Self.confirmationFrames, let reference,
-           Double(scoring.score(embedding, reference: reference, referenceStatistics: referenceStatistics)) >= filter.model.confirmThreshold {
-            confirmedAt = frame
-        }
         let summary = SegmentSummary(frames: open.start..<(open.lastSpeech + 1), speechFrames: open.speech, embedding: embedding,
                                      levelDB: open.levelSum / Float(max(1, open.speech)))
         segments.append(summary)
+        if !isDominant, confirmedAt == nil, let reference {
+            presenceScore = max(presenceScore, PrivacyFilter.presenceScore(segments, reference: reference,
+                                                                           neighbourhood: Float(filter.model.presenceNeighbourhood)))
+            if Double(presenceScore) >= filter.model.confirmThreshold {
+                confirmedAt = frame
+                primaryDecision += String(format: "; confirmed present at %.2f s (presence %.2f ≥ %.2f)", Double(frame) / 100, presenceScore,
+                                          filter.model.confirmThreshold)
+            }
+        }
         if !keepsAllSegments && segments.count > 256 { segments.removeFirst(segments.count - 256) }
         if isDominant && !referenceIsFixed { updateDominantTalker(at: frame) }
     }

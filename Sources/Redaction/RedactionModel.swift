@@ -30,9 +30,12 @@ public struct RedactionModel: Sendable, Codable, Equatable {
     public var uncertainMargin: Double
     /// Enrolled mode: speech scoring below this against the enrollment is never kept, however loud (fail closed).
     public var scoreFloor: Double
-    /// Enrolled mode: nothing is kept until a segment of at least 1 s of speech has scored at least this against the
-    /// enrollment (the enrolled talker is confirmed present); an absent talker is never confirmed.
+    /// Enrolled mode: nothing is kept until the recording's presence score (`PrivacyFilter.presenceScore`: one
+    /// talker's segments, 2 s of speech or more, averaged) has reached this against the enrollment — the enrolled talker
+    /// is confirmed present; an absent talker rarely is.
     public var confirmThreshold: Double
+    /// Enrolled mode: segments whose embeddings have at least this cosine are one talker for the presence check (0…1).
+    public var presenceNeighbourhood: Double
     /// Score-normalisation cohort: unit-length GE2E embeddings of training talkers (one per talker); empty = raw cosines.
     public var cohort: [[Float]] = []
     /// Dominant mode: segments whose embeddings have at least this cosine are one talker (0…1).
@@ -46,20 +49,21 @@ public struct RedactionModel: Sendable, Codable, Equatable {
         case possibleSpeechThreshold = "possible_speech_threshold", keepThreshold = "keep_threshold"
         case dominantKeepThreshold = "dominant_keep_threshold", uncertainMargin = "uncertain_margin"
         case dominantNeighbourhood = "dominant_neighbourhood", cohort, fusion, dominantFusion = "dominant_fusion"
-        case scoreFloor = "score_floor", confirmThreshold = "confirm_threshold"
+        case scoreFloor = "score_floor", confirmThreshold = "confirm_threshold", presenceNeighbourhood = "presence_neighbourhood"
     }
 
     /// Creates a model.
     public init(speechOnThreshold: Double = 0.5, speechOffThreshold: Double = 0.35, possibleSpeechThreshold: Double = 0.15,
                 fusion: LogisticRegression = .scoreOnly, dominantFusion: LogisticRegression = .scoreOnly,
                 keepThreshold: Double, dominantKeepThreshold: Double, uncertainMargin: Double = 0.05,
-                scoreFloor: Double = 0, confirmThreshold: Double = 0,
+                scoreFloor: Double = 0, confirmThreshold: Double = 0, presenceNeighbourhood: Double = 0.75,
                 dominantNeighbourhood: Double = 0.75, cohort: [[Float]] = [], training: [String: String] = [:]) {
         self.cohort = cohort
         self.fusion = fusion
         self.dominantFusion = dominantFusion
         self.scoreFloor = scoreFloor
         self.confirmThreshold = confirmThreshold
+        self.presenceNeighbourhood = presenceNeighbourhood
         self.speechOnThreshold = speechOnThreshold
         self.speechOffThreshold = speechOffThreshold
         self.possibleSpeechThreshold = possibleSpeechThreshold
@@ -89,6 +93,7 @@ public struct RedactionModel: Sendable, Codable, Equatable {
             throw .badModel(path: path, detail: "fields missing or mistyped (\(error))")
         }
         let thresholds = [model.speechOnThreshold, model.speechOffThreshold, model.possibleSpeechThreshold, model.dominantNeighbourhood,
+                          model.presenceNeighbourhood,
                           model.keepThreshold, model.dominantKeepThreshold]
         guard thresholds.allSatisfy({ $0.isFinite && (0...1).contains($0) }),
               [model.scoreFloor, model.confirmThreshold, model.uncertainMargin].allSatisfy({ $0.isFinite && abs($0) <= 100 }),

@@ -43,8 +43,9 @@ public enum RedactionTrainer {
     ///   [speaker score, relative level] (every other frame), enrolled runs and dominant runs.
     /// - `keep_threshold` / `dominant_keep_threshold`: the fused probability at the frame-level equal error rate.
     /// - `score_floor`: the speaker score that 1 % of primary-only frames fall below.
-    /// - `confirm_threshold`: each mixture enrolled with an absent talker (`absentEnrollment`); the 95th percentile over
-    ///   mixtures of the best score of a segment of ≥ 1 s of speech, so an absent talker is confirmed in ≤ 5 % of them.
+    /// - `confirm_threshold`, `presence_neighbourhood`: each mixture enrolled with an absent talker (`absentEnrollment`);
+    ///   the threshold is the 95th percentile of their presence scores (`PrivacyFilter.presenceScore`), so an absent
+    ///   talker is confirmed in ≤ 5 % of them, for the neighbourhood (0.5…0.9) that then confirms most own enrollments.
     /// - `dominant_neighbourhood`: the cosine where segment pairs of one talker and of two talkers are equally often
     ///   misjudged.
     /// Voice activity thresholds stay at Silero's own (0.5 on, 0.35 off) and possible speech at 0.15.
@@ -92,16 +93,18 @@ public enum RedactionTrainer {
         model.scoreFloor = primaryScores[primaryScores.count / 100]
         log(String(format: "enrolled fusion weights score %.2f, level %.2f; keep threshold %.3f (frame EER %.1f %% over %d frames); score floor %.3f",
                    fusion.weights[0], fusion.weights[1], keep.threshold, keep.rate * 100, features.count, model.scoreFloor))
-        // 2. Absent talkers: the best long-segment score per mixture.
-        var best: [Double] = []
-        for item in items {
-            guard let absent = item.absent, let plan = try? probe.plan(item.audio, mode: .enrolled(absent)) else { continue }
-            best.append(plan.chunks.filter { $0.speechFrames >= RedactionEngine.confirmationFrames }.compactMap { $0.score.map(Double.init) }.max() ?? -100)
+        // 2. Presence: the segments of each mixture, to score presence with its own enrollment and an absent talker's.
+        func segments(_ audio: AudioBuffer, _ enrollment: Enrollment) throws(RedactionError) -> [RedactionEngine.SegmentSummary] {
+            var engine = try RedactionEngine(filter: probe, mode: .enrolled(enrollment), redactor: Redactor(),
+                                             sampleRate: audio.sampleRate, channelCount: audio.channelCount,
+                                             decisionLookaheadFrames: PrivacyFilter.wholeSegment, coverageLookaheadFrames: 10, lookaheadBudget: nil)
+            engine.keepsAllSegments = true
+            var discarded: [Float] = []
+            try audio.samples.withUnsafeBufferPointer { (p) throws(RedactionError) in try engine.process(p, appendingTo: &discarded) }
+            try engine.finish(appendingTo: &discarded)
+            return engine.segments
         }
-        best.sort()
-        guard best.count >= 4 else { throw .badTrainingData(detail: "too few mixtures for the absent-talker check") }
-        model.confirmThreshold = best[min(best.count - 1, Int((Double(best.count) * 0.95).rounded(.up)) - 1)]
-        log(String(format: "confirm threshold %.3f (95th percentile of %d absent-talker runs' best segment)", model.confirmThreshold, best.count))
+        // The neighbourhood first (segment pairs), since presence uses it.
         // 3. Dominant: segment pairs → neighbourhood; then frames → fusion and threshold.
         for item in items {
             var engine = try RedactionEngine(filter: probe, mode: .dominant, fixedDominantTalker: (nil, 0, ""), redactor: Redactor(),
@@ -129,6 +132,27 @@ public enum RedactionTrainer {
             throw .badTrainingData(detail: "too few labelled segments to fit the dominant neighbourhood")
         }
         model.dominantNeighbourhood = neighbourhood.threshold
+        var absentRuns: [([RedactionEngine.SegmentSummary], [Float])] = [], presentRuns: [([RedactionEngine.SegmentSummary], [Float])] = []
+        for item in items {
+            if let absent = item.absent { absentRuns.append((try segments(item.audio, absent), absent.embedding)) }
+            if let own = item.enrollment { presentRuns.append((try segments(item.audio, own), own.embedding)) }
+        }
+        guard absentRuns.count >= 4, !presentRuns.isEmpty else { throw .badTrainingData(detail: "too few mixtures for the presence check") }
+        // The presence neighbourhood and threshold: the threshold is the 95th percentile of the absent runs' scores (an
+        // absent talker confirmed in ≤ 5 % of recordings); the neighbourhood is the one that then confirms most own enrollments.
+        var bestChoice: (neighbourhood: Double, threshold: Double, confirmed: Int)?
+        for candidate in stride(from: 0.5, through: 0.9, by: 0.05) {
+            let absentScores = absentRuns.map { Double(PrivacyFilter.presenceScore($0.0, reference: $0.1, neighbourhood: Float(candidate))) }.sorted()
+            let threshold = absentScores[min(absentScores.count - 1, Int((Double(absentScores.count) * 0.95).rounded(.up)) - 1)]
+            let confirmed = presentRuns.filter { Double(PrivacyFilter.presenceScore($0.0, reference: $0.1, neighbourhood: Float(candidate))) >= threshold }.count
+            log(String(format: "presence neighbourhood %.2f: threshold %.3f confirms %d of %d own enrollments", candidate, threshold, confirmed, presentRuns.count))
+            if bestChoice == nil || confirmed > bestChoice!.confirmed { bestChoice = (candidate, threshold, confirmed) }
+        }
+        model.presenceNeighbourhood = bestChoice!.neighbourhood
+        model.confirmThreshold = bestChoice!.threshold
+        log(String(format: "confirm threshold %.3f with presence neighbourhood %.2f: an absent talker is confirmed in ≤ 5 %% of %d training runs, "
+                   + "%d of %d mixtures confirm their own enrollment", model.confirmThreshold, model.presenceNeighbourhood, absentRuns.count,
+                   bestChoice!.confirmed, presentRuns.count))
         features = []; labels = []
         let dominantProbe = PrivacyFilter(model: model, perception: perception)
         for item in items {

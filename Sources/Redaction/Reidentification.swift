@@ -99,6 +99,8 @@ public struct ReidentificationResult: Sendable, Codable {
             guard start < signal.count else { continue }
             joined.append(contentsOf: signal[start..<min(signal.count, start + AnalysisSignal.hop)])
         }
-        return joined.isEmpty ? nil : try? filter.perception.speakerEncoder.embedUtterance(joined).embedding
+        guard !joined.isEmpty else { return nil }
+        PrivacyFilter.normalizeVolume(&joined)
+        return try? filter.perception.speakerEncoder.embedUtterance(joined).embedding
     }
 }

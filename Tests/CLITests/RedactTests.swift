@@ -89,6 +89,29 @@ struct RedactTests {
         #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
     }
 
+    @Test("missing or corrupt pretrained weights: a clear error naming the file and the fix, exit 66 / 65, no output")
+    func missingWeights() throws {
+        let dir = Scratch()
+        let input = Self.fixtures + "/mix-test-0045.flac"
+        let empty = dir.file("no-models")
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let missing = try CLI.shell("VOICEGUARD_MODELS=\(empty) \(CLI.executable) redact \(input) \(dir.file("out.wav")) --dominant")
+        #expect(missing.status == 66, "\(missing.stderr)")
+        #expect(missing.stderr.contains("silero-vad-16k.safetensors") && missing.stderr.contains("scripts/fetch-models"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("out.wav")))
+        // A corrupt copy is refused by its digest.
+        let corrupt = dir.file("corrupt-models")
+        try FileManager.default.createDirectory(atPath: corrupt, withIntermediateDirectories: true)
+        for name in ["silero-vad-16k.safetensors", "resemblyzer-ge2e.safetensors"] {
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/Models/pretrained/" + name))
+            bytes[bytes.count - 10] ^= 1
+            try bytes.write(to: URL(fileURLWithPath: corrupt + "/" + name))
+        }
+        let bad = try CLI.shell("VOICEGUARD_MODELS=\(corrupt) \(CLI.executable) redact \(input) \(dir.file("out.wav")) --dominant")
+        #expect(bad.status == 65 && bad.stderr.contains("sha256"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("out.wav")))
+    }
+
     @Test("fail closed: bad input, bad enrollment, unwritable or existing output leave no unredacted file")
     func failClosed() throws {
         let dir = Scratch()
