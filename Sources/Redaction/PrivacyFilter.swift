@@ -188,17 +188,21 @@ public struct PrivacyFilter: Sendable {
     /// Analyses and redacts a whole recording with the decision core (a whole segment of look-ahead; dominant mode
     /// first surveys the recording for its talker).
     public func run(_ audio: AudioBuffer, mode: PrimaryTalkerMode, redactor: Redactor = Redactor()) throws(RedactionError) -> (plan: RedactionPlan, audio: AudioBuffer) {
-        var fixed: (embedding: [Float]?, confidence: Double, description: String)?
-        if case .dominant = mode {
-            var survey = try RedactionEngine(filter: self, mode: mode, redactor: redactor, sampleRate: audio.sampleRate, channelCount: audio.channelCount,
-                                             decisionLookaheadFrames: Self.wholeSegment, coverageLookaheadFrames: primaryMargin, lookaheadBudget: nil)
-            survey.keepsAllSegments = true
-            var discarded: [Float] = []
-            try audio.samples.withUnsafeBufferPointer { (p) throws(RedactionError) in try survey.process(p, appendingTo: &discarded) }
-            try survey.finish(appendingTo: &discarded)
-            fixed = Self.dominantTalker(survey.segments, neighbourhood: Float(model.dominantNeighbourhood))
+        // Whole-file runs first survey the recording: dominant mode for its talker, enrolled mode for whether the enrolled
+        // talker is in it at all (so speech before the evidence is complete is not lost).
+        var survey = try RedactionEngine(filter: self, mode: mode, redactor: redactor, sampleRate: audio.sampleRate, channelCount: audio.channelCount,
+                                         decisionLookaheadFrames: Self.wholeSegment, coverageLookaheadFrames: primaryMargin, lookaheadBudget: nil)
+        survey.keepsAllSegments = true
+        var discarded: [Float] = []
+        try audio.samples.withUnsafeBufferPointer { (p) throws(RedactionError) in try survey.process(p, appendingTo: &discarded) }
+        try survey.finish(appendingTo: &discarded)
+        var fixed: (embedding: [Float]?, confidence: Double, description: String)?, presence: Float?
+        switch mode {
+        case .dominant: fixed = Self.dominantTalker(survey.segments, neighbourhood: Float(model.dominantNeighbourhood))
+        case let .enrolled(enrollment):
+            presence = Self.presenceScore(survey.segments, reference: enrollment.embedding, neighbourhood: Float(model.presenceNeighbourhood))
         }
-        var engine = try RedactionEngine(filter: self, mode: mode, fixedDominantTalker: fixed, redactor: redactor,
+        var engine = try RedactionEngine(filter: self, mode: mode, fixedDominantTalker: fixed, fixedPresence: presence, redactor: redactor,
                                          sampleRate: audio.sampleRate, channelCount: audio.channelCount,
                                          decisionLookaheadFrames: Self.wholeSegment, coverageLookaheadFrames: primaryMargin, lookaheadBudget: nil)
         engine.keepsAllSegments = true

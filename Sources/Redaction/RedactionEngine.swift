@@ -92,6 +92,7 @@ struct RedactionEngine {
     private var confirmedAt: Int?
     /// Enrolled mode: the best presence score so far (`PrivacyFilter.presenceScore`).
     private(set) var presenceScore: Float = -1
+    private var presenceIsFixed = false
     private var openSegment: (id: Int, start: Int, lastSpeech: Int, speech: Int, levelSum: Float)?
     /// Speech frames of one talker's segments needed before they may confirm the enrolled talker (2 s).
     static let confirmationFrames = 200
@@ -133,11 +134,13 @@ struct RedactionEngine {
     /// - Parameters:
     ///   - mode: enrolled (reference embedding) or dominant.
     ///   - fixedDominantTalker: dominant mode only: the talker found beforehand (nil: find it as the stream goes).
+    ///   - fixedPresence: enrolled mode only: the presence score of the whole recording, found beforehand (nil: confirm
+    ///     the talker as the stream goes).
     ///   - decisionLookaheadFrames: how far a decision may look ahead (`Int.max` for whole segments).
     ///   - lookaheadBudget: if set, the decision look-ahead is cut so the whole lag stays within it, seconds.
     /// - Throws: `RedactionError.unsupportedAudio` for a rate or channel count it cannot analyse.
     init(filter: PrivacyFilter, mode: PrimaryTalkerMode, fixedDominantTalker: (embedding: [Float]?, confidence: Double, description: String)? = nil,
-         redactor: Redactor, sampleRate: Double, channelCount: Int,
+         fixedPresence: Float? = nil, redactor: Redactor, sampleRate: Double, channelCount: Int,
          decisionLookaheadFrames: Int, coverageLookaheadFrames: Int, lookaheadBudget: Double?) throws(RedactionError) {
         guard channelCount >= 1, sampleRate >= 4_000, sampleRate.isFinite else {
             throw .unsupportedAudio(detail: "\(channelCount) channels at \(sampleRate) Hz")
@@ -192,6 +195,14 @@ struct RedactionEngine {
         }
         self.decisionLookaheadFrames = lookahead
         if let reference { referenceStatistics = scoring.statistics(reference) }
+        if !isDominant, let fixedPresence {
+            presenceIsFixed = true
+            presenceScore = fixedPresence
+            if Double(fixedPresence) >= filter.model.confirmThreshold {
+                confirmedAt = 0
+                primaryDecision += String(format: "; present in the recording (presence %.2f ≥ %.2f)", fixedPresence, filter.model.confirmThreshold)
+            }
+        }
     }
 
     /// Lag that does not depend on the decision look-ahead, seconds: Silero's window and interpolation, the
@@ -461,7 +472,7 @@ struct RedactionEngine {
         let summary = SegmentSummary(frames: open.start..<(open.lastSpeech + 1), speechFrames: open.speech, embedding: embedding,
                                      levelDB: open.levelSum / Float(max(1, open.speech)))
         segments.append(summary)
-        if !isDominant, confirmedAt == nil, let reference {
+        if !isDominant, !presenceIsFixed, confirmedAt == nil, let reference {
             presenceScore = max(presenceScore, PrivacyFilter.presenceScore(segments, reference: reference,
                                                                            neighbourhood: Float(filter.model.presenceNeighbourhood)))
             if Double(presenceScore) >= filter.model.confirmThreshold {
