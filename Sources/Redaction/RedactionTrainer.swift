@@ -82,12 +82,8 @@ public enum RedactionTrainer {
                 if let s = plan.primaryScore[f] { primaryScores.append(Double(s)) }
             }
         }
-        let fusion: LogisticRegression
-        do { fusion = try LogisticRegression.train(features: features, labels: labels) } catch { throw RedactionError(error) }
+        let (fusion, keep) = try fitFusion(features: features, labels: labels, mode: "enrolled")
         model.fusion = fusion
-        guard let keep = fusedThreshold(fusion, features: features, labels: labels) else {
-            throw .badTrainingData(detail: "too few labelled speech frames to fit the enrolled threshold")
-        }
         model.keepThreshold = keep.threshold
         primaryScores.sort()
         model.scoreFloor = primaryScores[primaryScores.count / 100]
@@ -159,12 +155,8 @@ public enum RedactionTrainer {
             guard let plan = try? dominantProbe.plan(item.audio, mode: .dominant) else { continue }
             collect(plan, labels: item.labels, features: &features, targets: &labels)
         }
-        let dominantFusion: LogisticRegression
-        do { dominantFusion = try LogisticRegression.train(features: features, labels: labels) } catch { throw RedactionError(error) }
+        let (dominantFusion, dominantKeep) = try fitFusion(features: features, labels: labels, mode: "dominant")
         model.dominantFusion = dominantFusion
-        guard let dominantKeep = fusedThreshold(dominantFusion, features: features, labels: labels) else {
-            throw .badTrainingData(detail: "dominant mode found no talker in the training mixtures")
-        }
         model.dominantKeepThreshold = dominantKeep.threshold
         log(String(format: "dominant neighbourhood %.3f (segment-pair EER %.1f %%); dominant fusion weights score %.2f, level %.2f; "
                    + "keep threshold %.3f (frame EER %.1f %%)", neighbourhood.threshold, neighbourhood.rate * 100, dominantFusion.weights[0],
@@ -181,6 +173,17 @@ public enum RedactionTrainer {
             features.append([score, level])
             targets.append(labels[f] == "P")
         }
+    }
+
+    /// A fusion of [score, relative level] fitted on `features`/`labels`, with its threshold at the equal error rate.
+    static func fitFusion(features: [[Float]], labels: [Bool], mode: String) throws(RedactionError)
+        -> (fusion: LogisticRegression, keep: (threshold: Double, rate: Double)) {
+        let fusion: LogisticRegression
+        do { fusion = try LogisticRegression.train(features: features, labels: labels) } catch { throw RedactionError(error) }
+        guard let keep = fusedThreshold(fusion, features: features, labels: labels) else {
+            throw .badTrainingData(detail: "too few labelled primary and background speech frames to fit the \(mode) threshold")
+        }
+        return (fusion, keep)
     }
 
     /// The fused probability at the equal error rate of `features`/`labels`, and that rate.
