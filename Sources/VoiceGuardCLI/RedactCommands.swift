@@ -8,9 +8,10 @@ struct RedactCommand: ParsableCommand {
         commandName: "redact",
         abstract: "Remove every voice but the primary talker's (privacy mode); fail closed.",
         discussion: """
-        The primary talker is the enrolled one (--keep REF.wav, one or more clips) or the dominant one \
-        (--dominant: the talker holding most of the speech; when nobody holds half of it, all speech is \
-        removed). Speech that cannot be attributed is removed unless --overlap keep. Nothing unredacted is \
+        The primary talker is the enrolled one (--keep REF.wav, one or more clips; it must be found present in \
+        the recording, else all speech is removed) or the dominant one (--dominant: the talker holding most of \
+        the speech; when nobody holds half of it, all speech is removed). Needs the pretrained networks \
+        (scripts/fetch-models; VOICEGUARD_MODELS names their folder). Speech that cannot be attributed is removed unless --overlap keep. Nothing unredacted is \
         ever written: the output is built in memory and written atomically after redaction. IN or OUT may be - \
         (pipes). The log (--log) lists every removed segment with times, reason and scores.
         """)
