@@ -77,19 +77,27 @@ public struct SileroVoiceActivity: Sendable {
         return out
     }
 
-    /// The per-window probabilities interpolated to 10 ms frames: frame f (samples 160·f ..< 160·(f+1), centre
-    /// 160·f + 80) takes the linear interpolation between the two windows whose centres (512·k + 256) surround it;
-    /// frames before the first or after the last centre take that window's value.
-    public static func frameProbabilities(windows: [Float], frameCount: Int, hop: Int = 160, frameCentre: Int = 80) -> [Float] {
-        guard !windows.isEmpty else { return [Float](repeating: 0, count: frameCount) }
-        return (0..<frameCount).map { f in
-            let position = (Double(f * hop + frameCentre) - 256) / 512
-            if position <= 0 { return windows[0] }
-            let k = Int(position)
-            if k + 1 >= windows.count { return windows[windows.count - 1] }
-            let t = Float(position - Double(k))
-            return windows[k] * (1 - t) + windows[k + 1] * t
-        }
+    /// The number of windows that must be computed before 10 ms frame `frame` (centre 160·f + 80 at 16 kHz) can be
+    /// interpolated: the window whose centre (512·k + 256) is the first at or after the frame's centre, plus one.
+    public static func windowsNeeded(forFrame frame: Int) -> Int {
+        let position = Double(frame * 160 + 80 - windowLength / 2) / Double(windowLength)
+        return position <= 0 ? 1 : Int(position.rounded(.up)) + 1
+    }
+
+    /// The probability of 10 ms frame `frame` (samples 160·f ..< 160·(f+1), centre 160·f + 80): the linear
+    /// interpolation between the two windows whose centres (512·k + 256) surround it; frames before the first or
+    /// after the last computed centre take that window's value. `window(k)` returns window k's probability for
+    /// k in 0 ..< `windowCount` (the caller may have forgotten windows no frame at or after this one needs).
+    /// Returns 0 when no window is computed. The one interpolation rule of the package.
+    @inlinable
+    public static func frameProbability(frame: Int, windowCount: Int, window: (Int) -> Float) -> Float {
+        guard windowCount > 0 else { return 0 }
+        let position = Double(frame * 160 + 80 - windowLength / 2) / Double(windowLength)
+        if position <= 0 { return window(0) }
+        let k = Int(position)
+        if k + 1 >= windowCount { return window(windowCount - 1) }
+        let t = Float(position - Double(k))
+        return window(k) * (1 - t) + window(k + 1) * t
     }
 
     /// The state of one audio stream: the LSTM's h and c and the last 64 samples of the previous window.

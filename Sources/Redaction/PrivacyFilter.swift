@@ -252,7 +252,7 @@ public struct PrivacyFilter: Sendable {
     /// are far less noisy than single segments, so an absent talker rarely scores high.
     static func presenceScore(_ segments: [RedactionEngine.SegmentSummary], reference: [Float], neighbourhood: Float) -> Float {
         let usable = segments.filter { $0.speechFrames >= 50 }
-        func cosine(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+        let cosine = SpeakerScoring.cosine
         var best: Float = -1
         for s in usable {
             var mean = [Float](repeating: 0, count: s.embedding.count), speech = 0
@@ -277,7 +277,7 @@ public struct PrivacyFilter: Sendable {
         guard total >= 100 else {
             return (nil, 0, String(format: "no dominant talker: %.1f s of speech in segments of 0.5 s or more (need 1 s)", total / 100))
         }
-        func cosine(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+        let cosine = SpeakerScoring.cosine
         let loudest = usable.map(\.levelDB).max() ?? 0
         var best = 0, bestWeight = -1.0
         for i in usable.indices where usable[i].levelDB >= loudest - 10 {

@@ -119,7 +119,7 @@ public enum RedactionTrainer {
             }
             for i in labelled.indices where labelled[i].label == "P" {
                 for j in labelled.indices where j != i {
-                    let c = Double(zip(labelled[i].embedding, labelled[j].embedding).reduce(Float(0)) { $0 + $1.0 * $1.1 })
+                    let c = Double(SpeakerScoring.cosine(labelled[i].embedding, labelled[j].embedding))
                     if labelled[j].label == "P" { if j > i { same.append(c) } } else { different.append(c) }
                 }
             }

@@ -77,7 +77,7 @@ public struct ReidentificationResult: Sendable, Codable {
             if let e = filter.embedding(signal)?.embedding { enrollments[talker] = e }
         }
         guard enrollments.count >= 2 else { return nil }
-        func cosine(_ a: [Float], _ b: [Float]) -> Double { Double(zip(a, b).reduce(Float(0)) { $0 + $1.0 * $1.1 }) }
+        func cosine(_ a: [Float], _ b: [Float]) -> Double { Double(SpeakerScoring.cosine(a, b)) }
         var redactedTrials: [ScoredTrial] = [], cleanTrials: [ScoredTrial] = []
         for segment in segments {
             for (talker, enrollment) in enrollments {

@@ -30,6 +30,7 @@ struct SpeakerScoring: Sendable {
         return 0.5 * ((c - referenceStatistics.mean) / referenceStatistics.spread + (c - own.mean) / own.spread)
     }
 
+    /// The cosine similarity of two unit-length embeddings (their dot product), −1 … 1. The one cosine of the module.
     static func cosine(_ a: [Float], _ b: [Float]) -> Float {
         var s: Float = 0
         for i in 0..<min(a.count, b.count) { s += a[i] * b[i] }

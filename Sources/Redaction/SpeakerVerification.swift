@@ -56,7 +56,7 @@ public struct SpeakerVerificationResult: Sendable, Codable {
         }
         guard Set(items.map(\.speaker)).count >= 2 else { return nil }
         var whole: [ScoredTrial] = [], short: [ScoredTrial] = []
-        func cosine(_ a: [Float], _ b: [Float]) -> Double { Double(zip(a, b).reduce(Float(0)) { $0 + $1.0 * $1.1 }) }
+        func cosine(_ a: [Float], _ b: [Float]) -> Double { Double(SpeakerScoring.cosine(a, b)) }
         for i in items.indices {
             for j in (i + 1)..<items.count {
                 let target = items[i].speaker == items[j].speaker

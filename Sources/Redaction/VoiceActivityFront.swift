@@ -57,16 +57,8 @@ struct VoiceActivityFront {
     /// The probability of frame f (centre 160·f + 80) interpolated between the windows around it, or nil while the
     /// later window is not computed (and the stream has not ended).
     func frameProbability(_ f: Int, ended: Bool) -> Float? {
-        let n = SileroVoiceActivity.windowLength
-        let position = Double(f * 160 + 80 - n / 2) / Double(n)
-        let upper = position <= 0 ? 0 : Int(position.rounded(.up))
-        if !ended && upper >= windows.end { return nil }
-        guard windows.end > 0 else { return 0 }
-        if position <= 0 { return windows[max(windows.first, 0), 0] }
-        let k = Int(position)
-        if k + 1 >= windows.end { return windows[windows.end - 1, 0] }
-        let t = Float(position - Double(k))
-        return windows[k, 0] * (1 - t) + windows[k + 1, 0] * t
+        if !ended && SileroVoiceActivity.windowsNeeded(forFrame: f) > windows.end { return nil }
+        return SileroVoiceActivity.frameProbability(frame: f, windowCount: windows.end) { windows[$0, 0] }
     }
 
     /// Forgets windows no frame at or after `frame` needs.

@@ -63,11 +63,16 @@ struct PerceptionTests {
 
     @Test("Silero frame probabilities: interpolated to the 10 ms grid between window centres")
     func frameInterpolation() {
-        let frames = SileroVoiceActivity.frameProbabilities(windows: [0, 1, 0.5], frameCount: 12)
+        let windows: [Float] = [0, 1, 0.5]
+        let frames = (0..<12).map { f in SileroVoiceActivity.frameProbability(frame: f, windowCount: windows.count) { windows[$0] } }
         #expect(frames[0] == 0)  // centre 80 < first window centre 256
         // Frame 2 (centre 400) lies 144/512 of the way from window 0 (256) to window 1 (768).
         #expect(abs(frames[2] - 144.0 / 512) < 1e-6)
         #expect(frames[11] == 0.5)  // centre 1840, past the last centre (1280): last value
+        // Streaming readiness: frame 2 needs window 1 computed (2 windows), frame 0 only window 0.
+        #expect(SileroVoiceActivity.windowsNeeded(forFrame: 0) == 1)
+        #expect(SileroVoiceActivity.windowsNeeded(forFrame: 2) == 2)
+        #expect(SileroVoiceActivity.windowsNeeded(forFrame: 5) == 3)  // centre 880 > 768: window 2 (1280) needed
     }
 
     @Test("GE2E mel front end: librosa's mel power frames within 1e-4 relative")
