@@ -103,6 +103,8 @@ redaction-results:
 		--speakers $(CORPORA_OUT)/speech/manifest.wide.csv
 	.build/release/voiceguard redact-eval $(CORPORA_OUT)/mixtures/manifest.mix.csv --split test --mode both --absent --streaming \
 		--speakers $(CORPORA_OUT)/speech/manifest.wide.csv
+	.build/release/voiceguard redact-eval $(CORPORA_OUT)/mixtures/manifest.hard.csv --split test --mode both --absent --group-by condition
+	.build/release/voiceguard redact-eval $(CORPORA_OUT)/mixtures/manifest.hard.csv --split test --mode both --absent --group-by condition --streaming
 	.build/release/voiceguard speaker-eval $(CORPORA_OUT)/speech/manifest.wide.csv $(CORPORA_OUT)/speech/manifest.tel.csv
 	Benchmarks/redaction-speed $(CORPORA_OUT)
 	if [ "$(REDACTION_ASR)" = 1 ]; then scripts/redaction-asr $(CORPORA_OUT); fi

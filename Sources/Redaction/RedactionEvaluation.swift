@@ -30,6 +30,9 @@ public struct RedactionEvaluation: Sendable, Codable {
     public var voiceActivityAUC: Double
     /// Mixtures with no dominant talker found (dominant mode).
     public var noDominant: Int
+    /// Mixtures whose enrolled talker was not confirmed present, so all their speech was removed (enrolled modes; in
+    /// absent-enrollment runs this is the desired outcome).
+    public var enrolledNotFound: Int = 0
     /// Processing speed, × real time (one process, analysis only).
     public var realTimeFactor: Double
     /// Primary-only frames removed, by why: `other_talker`, `uncertain_speech`, `possible_speech` (sub-threshold voice not
@@ -41,16 +44,42 @@ public struct RedactionEvaluation: Sendable, Codable {
     /// Absent-enrollment runs: each mixture enrolled with someone who is not in it; share of all its speech frames
     /// (primary, background, overlap) kept (0…1; target ≤ 0.02). Nil in other runs.
     public var absentSpeechKept: Double?
+    /// The same shares per value of the manifest column given as `groupBy` (e.g. `condition`); empty without it.
+    public var groups: [String: Group] = [:]
+
+    /// Retention, leakage and overlap kept of the mixtures sharing one value of the grouping column.
+    public struct Group: Sendable, Codable {
+        /// Mixtures evaluated in the group.
+        public var mixtures = 0
+        /// Mixtures whose enrolled talker was not confirmed present (enrolled modes).
+        public var enrolledNotFound = 0
+        /// Primary-only frames (10 ms) and the share kept (0…1).
+        public var primaryFrames = 0, primaryRetention = 0.0
+        /// Background-only frames and the share left unredacted (0…1).
+        public var backgroundFrames = 0, backgroundLeakage = 0.0
+        /// Overlapped frames and the share left unredacted (0…1).
+        public var overlapFrames = 0, overlapKept = 0.0
+        /// Absent-enrollment runs: share of all speech frames kept (0…1); nil in other runs.
+        public var absentSpeechKept: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case mixtures, enrolledNotFound = "enrolled_not_found"
+            case primaryFrames = "primary_frames", primaryRetention = "primary_retention"
+            case backgroundFrames = "background_frames", backgroundLeakage = "background_leakage"
+            case overlapFrames = "overlap_frames", overlapKept = "overlap_kept", absentSpeechKept = "absent_speech_kept"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case mixtures, failures
         case primaryFrames = "primary_frames", primaryRetention = "primary_retention"
         case backgroundFrames = "background_frames", backgroundLeakage = "background_leakage"
         case overlapFrames = "overlap_frames", overlapKept = "overlap_kept"
-        case noneFrames = "none_frames", noneRemoved = "none_removed", noDominant = "no_dominant"
+        case noneFrames = "none_frames", noneRemoved = "none_removed", noDominant = "no_dominant", enrolledNotFound = "enrolled_not_found"
         case voiceActivityAUC = "voice_activity_auc"
         case realTimeFactor = "real_time_factor"
         case primaryLoss = "primary_loss", backgroundLeft = "background_left", absentSpeechKept = "absent_speech_kept"
+        case groups
     }
 
     /// Evaluates `filter` on the rows of `manifest` with `split` (enrolled mode: only rows with an `enrollment` clip),
@@ -59,8 +88,12 @@ public struct RedactionEvaluation: Sendable, Codable {
     ///   frames, score, relative level and how many of its frames carry each ground-truth label.
     /// - Parameter absent: enrolled mode with the enrollment of a talker who is not in the mixture (the next mixture of the
     ///   split, in id order, whose primary talker is neither this mixture's primary nor one of its background talkers).
+    /// - Parameter groupBy: a manifest column; the result's `groups` break the shares down by its values.
     public static func run(_ filter: PrivacyFilter, manifest: Manifest, split: String, enrolled: Bool, streaming: Bool = false,
-                           absent: Bool = false, segmentLog: ((String) -> Void)? = nil) -> RedactionEvaluation {
+                           absent: Bool = false, groupBy: String? = nil, segmentLog: ((String) -> Void)? = nil) -> RedactionEvaluation {
+        // Per group: mixtures and (total, kept) frames of P, B, O and of all speech.
+        var groupCounts: [String: (mixtures: Int, notFound: Int, kept: [Character: (total: Int, kept: Int)])] = [:]
+        var enrolledNotFound = 0
         var absentTotal = 0, absentKept = 0
         var counts = [Character: (total: Int, redacted: Int)]()
         var failures: [String] = [], evaluated = 0, noDominant = 0
@@ -85,6 +118,8 @@ public struct RedactionEvaluation: Sendable, Codable {
                 processing += Date().timeIntervalSince(started)
                 audioSeconds += Double(audio.frameCount) / audio.sampleRate
                 if !enrolled && plan.primaryDecision.hasPrefix("no ") { noDominant += 1 }
+                let notFound = enrolled && plan.primaryDecision.contains("not found in the recording")
+                if notFound { enrolledNotFound += 1 }
                 if let segmentLog {
                     for chunk in plan.chunks {
                         var counts: [String: Int] = [:]
@@ -96,6 +131,21 @@ public struct RedactionEvaluation: Sendable, Codable {
                     }
                 }
                 evaluated += 1
+                if let groupBy {
+                    let key = record[groupBy].flatMap { $0.isEmpty ? nil : $0 } ?? "(none)"
+                    var g = groupCounts[key, default: (0, 0, [:])]
+                    g.mixtures += 1
+                    if notFound { g.notFound += 1 }
+                    for f in 0..<min(labels.count, plan.redacted.count) {
+                        for label in [labels[f], labels[f] == "N" ? "N" : "S"] {
+                            var c = g.kept[label, default: (0, 0)]
+                            c.total += 1
+                            if !plan.redacted[f] { c.kept += 1 }
+                            g.kept[label] = c
+                        }
+                    }
+                    groupCounts[key] = g
+                }
                 for f in stride(from: 0, to: min(labels.count, plan.speechProbability.count), by: 5) {
                     if labels[f] == "N" { silenceScores.append(plan.speechProbability[f]) } else { speechScores.append(plan.speechProbability[f]) }
                 }
@@ -128,15 +178,24 @@ public struct RedactionEvaluation: Sendable, Codable {
             guard let c = counts[label], c.total > 0 else { return 0 }
             return Double(removed ? c.redacted : c.total - c.redacted) / Double(c.total)
         }
+        let groups = groupCounts.mapValues { g -> Group in
+            func kept(_ l: Character) -> (Int, Double) {
+                guard let c = g.kept[l], c.total > 0 else { return (0, 0) }
+                return (c.total, Double(c.kept) / Double(c.total))
+            }
+            return Group(mixtures: g.mixtures, enrolledNotFound: g.notFound, primaryFrames: kept("P").0, primaryRetention: kept("P").1,
+                         backgroundFrames: kept("B").0, backgroundLeakage: kept("B").1,
+                         overlapFrames: kept("O").0, overlapKept: kept("O").1, absentSpeechKept: absent ? kept("S").1 : nil)
+        }
         return RedactionEvaluation(mixtures: evaluated, failures: failures,
                                    primaryFrames: counts["P"]?.total ?? 0, primaryRetention: share("P", removed: false),
                                    backgroundFrames: counts["B"]?.total ?? 0, backgroundLeakage: share("B", removed: false),
                                    overlapFrames: counts["O"]?.total ?? 0, overlapKept: share("O", removed: false),
                                    noneFrames: counts["N"]?.total ?? 0, noneRemoved: share("N", removed: true),
                                    voiceActivityAUC: areaUnderCurve(positives: speechScores, negatives: silenceScores),
-                                   noDominant: noDominant, realTimeFactor: processing > 0 ? audioSeconds / processing : 0,
+                                   noDominant: noDominant, enrolledNotFound: enrolledNotFound, realTimeFactor: processing > 0 ? audioSeconds / processing : 0,
                                    primaryLoss: primaryLoss, backgroundLeft: backgroundLeft,
-                                   absentSpeechKept: absent ? Double(absentKept) / Double(max(1, absentTotal)) : nil)
+                                   absentSpeechKept: absent ? Double(absentKept) / Double(max(1, absentTotal)) : nil, groups: groups)
     }
 
     /// ROC-AUC by ranks (ties count half).

@@ -174,6 +174,7 @@ struct RedactEvalCommand: ParsableCommand {
     @Flag(name: .long, help: "Evaluate the streaming filter (bounded look-ahead) instead of whole-file analysis.") var streaming = false
     @Flag(name: .long, help: "Also run enrolled mode with the enrollment of someone absent from each mixture (fail-closed check: speech kept).") var absent = false
     @Option(name: .long, help: "Write one JSON line per scored segment here (whole-file runs): score, level, ground-truth label counts.") var segments: String?
+    @Option(name: .customLong("group-by"), help: "Also break the results down by this manifest column (e.g. condition, language, overlap).") var groupBy: String?
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
@@ -184,7 +185,7 @@ struct RedactEvalCommand: ParsableCommand {
             var filter = try PrivacyFilter(model: redactionModel)
             guard let policy = PrivacyFilter.OverlapPolicy(rawValue: overlap) else { throw ValidationError("--overlap \(overlap): expected mute or keep") }
             filter.overlap = policy
-            let rows = try loadManifest(manifest, requiring: ["split", "frame_labels"])
+            let rows = try loadManifest(manifest, requiring: ["split", "frame_labels"] + (groupBy.map { [$0] } ?? []))
             var results: [String: RedactionEvaluation] = [:]
             var attacks: [String: ReidentificationResult] = [:]
             let speakerRows = try speakers.map { try loadManifest($0, requiring: ["speaker"]) }
@@ -193,6 +194,7 @@ struct RedactEvalCommand: ParsableCommand {
             for m in modes {
                 var lines: [String] = []
                 results[m] = RedactionEvaluation.run(filter, manifest: rows, split: split, enrolled: m != "dominant", streaming: streaming, absent: m == "absent",
+                                                     groupBy: groupBy,
                                                      segmentLog: segments == nil ? nil : { lines.append("{\"mode\":\"\(m)\"," + $0.dropFirst()) })
                 if let segments {
                     let path = modes.count > 1 ? segments + "." + m : segments
@@ -212,21 +214,38 @@ struct RedactEvalCommand: ParsableCommand {
                 print(String(decoding: try encoder.encode(Output(filter: results, reidentification: attacks)), as: UTF8.self))
                 return
             }
-            print("| mode | mixtures | primary retention | background leakage (non-overlapped) | overlap kept | non-speech removed | VAD ROC-AUC | no dominant | speed |")
+            print("| mode | mixtures | primary retention | background leakage (non-overlapped) | overlap kept | non-speech removed | VAD ROC-AUC | no dominant / enrolled not found | speed |")
             print("|---|---|---|---|---|---|---|---|---|")
             for m in ["enrolled", "dominant", "absent"] {
                 guard let r = results[m] else { continue }
                 if let kept = r.absentSpeechKept {
-                    print(String(format: "| enrolled, someone absent | %d | speech kept: %.1f %% of %d speech frames (target ≤ 2 %%) | | | | | | %.0f× |", r.mixtures,
-                                 kept * 100, r.primaryFrames + r.backgroundFrames + r.overlapFrames, r.realTimeFactor))
+                    print(String(format: "| enrolled, someone absent | %d | speech kept: %.1f %% of %d speech frames (target ≤ 2 %%) | | | | | %d | %.0f× |", r.mixtures,
+                                 kept * 100, r.primaryFrames + r.backgroundFrames + r.overlapFrames, r.enrolledNotFound, r.realTimeFactor))
                     continue
                 }
                 print(String(format: "| %@ | %d | %.1f %% of %d | %.1f %% of %d | %.1f %% of %d | %.1f %% of %d | %.3f | %d | %.0f× |", m, r.mixtures,
                              r.primaryRetention * 100, r.primaryFrames, r.backgroundLeakage * 100, r.backgroundFrames,
-                             r.overlapKept * 100, r.overlapFrames, r.noneRemoved * 100, r.noneFrames, r.voiceActivityAUC, r.noDominant, r.realTimeFactor))
+                             r.overlapKept * 100, r.overlapFrames, r.noneRemoved * 100, r.noneFrames, r.voiceActivityAUC,
+                             m == "dominant" ? r.noDominant : r.enrolledNotFound, r.realTimeFactor))
                 for f in r.failures.prefix(5) { console.warning(f) }
                 console.info("\(m): primary frames removed by reason: " + r.primaryLoss.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                              + "; background frames left by reason: " + r.backgroundLeft.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            }
+            if let groupBy {
+                print("\n| mode | \(groupBy) | mixtures | primary retention | background leakage (non-overlapped) | overlap kept | enrolled not found | absent enrollment: speech kept |")
+                print("|---|---|---|---|---|---|---|---|")
+                for m in ["enrolled", "dominant", "absent"] {
+                    guard let r = results[m] else { continue }
+                    for (key, g) in r.groups.sorted(by: { $0.key < $1.key }) {
+                        if let kept = g.absentSpeechKept {
+                            print(String(format: "| enrolled, someone absent | %@ | %d | | | | %d | %.1f %% |", key, g.mixtures, g.enrolledNotFound, kept * 100))
+                        } else {
+                            print(String(format: "| %@ | %@ | %d | %.1f %% of %d | %.1f %% of %d | %.1f %% of %d | %@ | |", m, key, g.mixtures,
+                                         g.primaryRetention * 100, g.primaryFrames, g.backgroundLeakage * 100, g.backgroundFrames,
+                                         g.overlapKept * 100, g.overlapFrames, m == "enrolled" ? "\(g.enrolledNotFound)" : ""))
+                        }
+                    }
+                }
             }
             if !attacks.isEmpty {
                 print("\n| mode | background segments | trials | attacker EER on the input | attacker EER on the redacted output | segments left without speech |")

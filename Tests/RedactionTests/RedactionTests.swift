@@ -100,6 +100,34 @@ struct RedactionTests {
         #expect(short.embedding == nil)
     }
 
+    @Test("music, tones and noise are not a dominant talker: no frame is attributed to a primary talker", arguments: ["music", "tones", "noise"])
+    func nonSpeechHasNoDominantTalker(kind: String) throws {
+        let filter = try PrivacyFilter(model: RedactionModel.bundled)
+        let rate = 16_000.0
+        var audio: AudioBuffer
+        switch kind {
+        case "music":  // real music (Sectoid, "Feelings", 5 s), looped to 15 s
+            let clip = try AudioFileReader.read(path: repositoryRoot + "/Corpora/fixtures/music/music-sectoid-feelings-48000-1ch-5s.flac")
+            audio = AudioBuffer(sampleRate: clip.sampleRate, channelCount: 1, samples: Array(repeating: clip.samples, count: 3).flatMap { $0 })
+        case "tones":  // a sequence of 0.4 s tones (220–1760 Hz) with 0.1 s pauses, like a melody or a dial plan
+            var x = [Float](repeating: 0, count: Int(rate) * 15)
+            for i in x.indices {
+                let note = i / 8000, phase = i % 8000
+                let f = 220.0 * pow(2, Double(note % 12) / 4)
+                x[i] = phase < 6400 ? Float(0.1 * sin(2 * Double.pi * f * Double(i) / rate)) : 0
+            }
+            audio = AudioBuffer(sampleRate: rate, channelCount: 1, samples: x)
+        default:  // white noise in bursts (a fan switching, a door)
+            var generator = SystemRandomNumberGenerator()
+            let x = (0..<(Int(rate) * 15)).map { i -> Float in (i / 16_000) % 2 == 0 ? Float.random(in: -0.1...0.1, using: &generator) : 0 }
+            audio = AudioBuffer(sampleRate: rate, channelCount: 1, samples: x)
+        }
+        let plan = try filter.plan(audio, mode: .dominant)
+        #expect(!plan.decisions.contains(.primary), "\(kind): \(plan.decisions.filter { $0 == .primary }.count) frames attributed to a dominant talker (\(plan.primaryDecision))")
+        let streamed = try StreamingPrivacyFilter.plan(audio, filter: filter, mode: .dominant).plan
+        #expect(!streamed.decisions.contains(.primary), "\(kind), streaming: frames attributed to a dominant talker")
+    }
+
     @Test("absent enrollment fails closed: enrolling someone not in the mixture keeps (almost) none of its speech")
     func absentEnrollment() throws {
         let filter = try PrivacyFilter(model: RedactionModel.bundled)
