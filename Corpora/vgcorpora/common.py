@@ -144,3 +144,16 @@ def parallel_map(fn, items, jobs, label, quiet=False):
         name = item.get("id") if isinstance(item, dict) else (item[0] if isinstance(item, tuple) else item)
         raise RuntimeError(f"{label}: {len(errors)} item(s) failed; first: {name!r}: {e}")
     return results
+
+
+def process_map(fn, items, jobs, label, quiet=False):
+    """Like parallel_map, in `jobs` worker processes (for Python-level work that holds the GIL, e.g. vocoders);
+    `fn` must be a module-level function. Returns results in input order."""
+    import multiprocessing
+    progress = Progress(label, len(items), quiet)
+    results = []
+    with multiprocessing.get_context("fork").Pool(max(1, jobs)) as pool:
+        for r in pool.imap(fn, items, chunksize=4):
+            results.append(r)
+            progress.step()
+    return results

@@ -77,6 +77,9 @@ def datasheet(set_name, rows_by_track):
     out += ["", "## By label × split × language", "", table(rows, ["label", "split", "language"])]
     out += ["", "## By label × language × gender", "", table(rows, ["label", "language", "gender"])]
     out += ["", "## By label × engine × split", "", table(rows, ["label", "engine", "split"])]
+    if rows and "family" in rows[0]:
+        out += ["", "## By label × family × split", "", table(rows, ["label", "family", "split"])]
+        out += ["", "## By family × language", "", table(rows, ["family", "language"])]
     out += ["", "## By channel (tracks)", "", "| track | channel | items | minutes |", "|---|---|---|---|"]
     for t, trows in sorted(rows_by_track.items()):
         out.append(f"| {t} | {trows[0]['channel'] if trows else ''} | {len(trows)} | {minutes(trows):.1f} |")

@@ -7,8 +7,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from . import audio_meta, sources, synth
-from .common import Progress, parallel_map, rng_for, sox_read, stable_hash, write_wav, read_wav
+from . import audio_meta, sources, synth, vocoders
+from .common import Progress, parallel_map, process_map, rng_for, sox_read, stable_hash, write_wav, read_wav
 from .manifest import write_manifests
 
 # Speaker-disjoint splits for human talkers. Test speakers and test engines appear nowhere else.
@@ -23,6 +23,30 @@ FILLETS_SPLIT = {"cs": "train", "nl": "dev"}
 # Engines: test engines are unseen in train/dev; the others serve train and dev.
 ENGINE_SPLIT = {"espeak-ng": "traindev", "festival": "traindev", "flite": "test", "piper": "test"}
 ENGINES = ["espeak-ng", "festival", "flite", "piper"]
+# Synthesis family of every engine and voice (the `family` column; bona fide rows say `human`).
+FESTIVAL_FAMILY = {"cmu_us_slt_arctic_hts": "HMM", "upc_ca_ona_hts": "HMM"}  # the other festival voices are diphones
+FLITE_FAMILY = {"kal": "diphone", "kal16": "diphone", "awb": "HMM", "rms": "HMM", "slt": "HMM"}  # awb/rms/slt: clustergen
+# Copy-synthesis: every bona fide utterance is resynthesised by one of these vocoders (chosen by hash) …
+COPY_SYNTHESIS_VOCODERS = ("world", "sptk-mlsa", "griffin-lim", "praat-psola")
+# … and this share of them also goes through Codec 2 at one of its low rates.
+CODEC2_SHARE = 0.3
+
+
+def family_of(item):
+    engine, voice = item["engine"], item["voice"]
+    if item["label"] == "bonafide":
+        return "human"
+    if engine == "espeak-ng":
+        return "formant"
+    if engine == "flite":
+        return FLITE_FAMILY[voice]
+    if engine == "festival":
+        return FESTIVAL_FAMILY.get(voice, "diphone")
+    if engine == "piper":
+        return "neural"
+    return vocoders.FAMILY[engine]
+
+
 # Utterances per voice at scale 1.
 PER_VOICE = {"espeak-ng": 60, "flite": 110, "festival": 110, "piper": 320}
 
@@ -116,6 +140,48 @@ def plan_spoofs(bonafide, seed, scale, out_dir, durations):
                 text_source=source_item["id"]))
             jobs[-1]["orig_path"] = jobs[-1]["path"]
     return jobs
+
+
+def plan_copy_synthesis(bonafide, seed, out_dir):
+    """Copy-synthesis jobs: each bona fide utterance resynthesised by one vocoder of COPY_SYNTHESIS_VOCODERS, and a
+    CODEC2_SHARE of them also coded by Codec 2 (700C, 1300 or 450 bit/s). Speaker, text, language, split and timing
+    stay the human's: only the vocoder differs between the classes."""
+    jobs = []
+    for it in sorted(bonafide, key=lambda r: r["id"]):
+        h = stable_hash(seed, "copy-synthesis", it["id"])
+        picks = [(COPY_SYNTHESIS_VOCODERS[h % len(COPY_SYNTHESIS_VOCODERS)], None)]
+        if (h >> 8) % 1000 < CODEC2_SHARE * 1000:
+            picks.append(("codec2", vocoders.CODEC2_MODES[(h >> 20) % len(vocoders.CODEC2_MODES)]))
+        for engine, mode in picks:
+            voice = mode or engine
+            uid = f"cs-{engine}-{voice.lower()}-{it['id']}" if mode else f"cs-{engine}-{it['id']}"
+            jobs.append(dict(
+                id=uid, engine=engine, voice=voice, language=it["language"], gender=it["gender"], text=it["text"],
+                label="spoof", speaker=it["speaker"], split=it["split"], source=vocoders.PACKAGE[engine],
+                licence=f"{it['licence']} (recording); {vocoders.LICENCE[engine]} ({engine})",
+                attribution=f"copy-synthesis of {it['id']} ({it['attribution']}) by {engine}"
+                            + (f" {mode} bit/s" if mode else ""),
+                path=os.path.join(out_dir, "orig", "spoof", engine, voice.lower(), uid + ".wav"),
+                text_source=it["id"], copy_of=it["orig_path"], codec_mode=mode))
+            jobs[-1]["orig_path"] = jobs[-1]["path"]
+    return jobs
+
+
+def copy_synthesize(job):
+    """Reads the human recording at 16 kHz, runs the vocoder, writes the result (atomically)."""
+    if os.path.exists(job["path"]):
+        return True
+    x = sox_read(job["copy_of"], TRACK_RATE)
+    try:
+        y = vocoders.vocode(job["engine"], x, job["codec_mode"])
+    except Exception as error:  # a vocoder that cannot analyse a recording: the item is left out (and reported)
+        print(f"speech: {job['engine']} could not resynthesise {job['copy_of']}: {error}", file=sys.stderr)
+        return False
+    peak = np.max(np.abs(y)) if len(y) else 0
+    if peak > 0.99:
+        y = y * (0.99 / peak)
+    write_wav(job["path"], y, TRACK_RATE)
+    return True
 
 
 def synthesize_duration_matched(jobs, workers, quiet):
@@ -222,6 +288,9 @@ def build(out_root, seed, scale, jobs, quiet=False):
         print(f"speech: {len(failed)} utterance(s) the synthesizer could not say were left out "
               f"(e.g. {failed[0]['engine']}/{failed[0]['voice']}: {failed[0]['text']!r})", file=sys.stderr)
     spoofs = [j for j in spoofs if os.path.exists(j["path"])]
+    copies = plan_copy_synthesis(bonafide, seed, out_dir)
+    process_map(copy_synthesize, copies, jobs, "speech: copy-synthesis (vocoders, codec2)", quiet)
+    spoofs += [j for j in copies if os.path.exists(j["path"])]
     items = bonafide + spoofs
     for it in items:
         it["sample_rate_orig"] = audio_meta.sample_rate(it["orig_path"])
@@ -243,17 +312,37 @@ def build(out_root, seed, scale, jobs, quiet=False):
                 channel={"orig": "original", "wide": "wide-16k-3.7k", "tel": "tel-300-3400"}[track],
                 sample_rate_orig=it["sample_rate_orig"],
                 duration=f"{it['duration_orig'] if track == 'orig' else durations[track][it['id']]:.3f}",
-                text=it["text"], split=it["split"], licence=it["licence"], attribution=it["attribution"])
-            for engine in ENGINES:
+                text=it["text"], split=it["split"], licence=it["licence"], attribution=it["attribution"],
+                family=family_of(it))
+            for engine in ENGINES + list(vocoders.VOCODERS):
                 row[f"loeo_{engine}"] = loeo_role(it, engine, test_speakers)
+            for family in FAMILIES:
+                row[f"lofo_{family.lower()}"] = lofo_role(it, family, test_speakers)
             rows[track].append(row)
     write_manifests(out_dir, rows, set_name="speech")
     return rows
 
 
+FAMILIES = ("formant", "diphone", "HMM", "neural", "vocoder-copy-synthesis", "codec")
+
+
 def loeo_role(item, held_out, test_speakers):
     """Leave-one-engine-out fold `held_out`: test = that engine's spoofs + test speakers;
-    train = every other engine's spoofs + the other human speakers."""
+    train = every other engine's spoofs + the other human speakers. Copy-syntheses of a test speaker by another
+    engine are in neither side (empty): the test speakers' voices stay unseen in training."""
     if item["label"] == "spoof":
-        return "test" if item["engine"] == held_out else "train"
+        if item["engine"] == held_out:
+            return "test"
+        return "" if item["engine"] in vocoders.VOCODERS and item["speaker"] in test_speakers else "train"
+    return "test" if item["speaker"] in test_speakers else "train"
+
+
+def lofo_role(item, held_out, test_speakers):
+    """Leave-one-family-out fold `held_out` (column lofo_<family>): test = that family's spoofs + the test speakers'
+    bona fide; train = every other family's spoofs + the other human speakers (a test speaker's copy-syntheses by
+    other families: in neither side)."""
+    if item["label"] == "spoof":
+        if family_of(item) == held_out:
+            return "test"
+        return "" if item["engine"] in vocoders.VOCODERS and item["speaker"] in test_speakers else "train"
     return "test" if item["speaker"] in test_speakers else "train"
