@@ -150,7 +150,7 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "RedactionTests", dependencies: ["VoiceGuardTestSupport", "Redaction", "Learning", "AudioIO", "DSP"],
+            name: "RedactionTests", dependencies: ["VoiceGuardTestSupport", "Redaction", "Learning", "AudioIO", "DSP", "Manifests"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "AuditTests", dependencies: ["VoiceGuardTestSupport", "Audit", "Evaluation", "Manifests"],

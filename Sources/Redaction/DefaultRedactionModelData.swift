@@ -5,7 +5,7 @@ let bundledRedactionJSON = #"""
   "cohort" : [
 
   ],
-  "confirm_threshold" : 0.8584180474281311,
+  "confirm_threshold" : 0.7352912425994873,
   "dominant_fusion" : {
     "bias" : 0.655272596430422,
     "mean" : [
@@ -40,8 +40,8 @@ let bundledRedactionJSON = #"""
     ]
   },
   "keep_threshold" : 0.569794351691815,
-  "possible_speech_threshold" : 0.15,
-  "presence_neighbourhood" : 0.55,
+  "possible_speech_threshold" : 0.05,
+  "presence_neighbourhood" : 0.5,
   "score_floor" : 0.5107399225234985,
   "speech_off_threshold" : 0.35,
   "speech_on_threshold" : 0.5,

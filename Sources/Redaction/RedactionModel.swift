@@ -53,7 +53,7 @@ public struct RedactionModel: Sendable, Codable, Equatable {
     }
 
     /// Creates a model.
-    public init(speechOnThreshold: Double = 0.5, speechOffThreshold: Double = 0.35, possibleSpeechThreshold: Double = 0.15,
+    public init(speechOnThreshold: Double = 0.5, speechOffThreshold: Double = 0.35, possibleSpeechThreshold: Double = 0.05,
                 fusion: LogisticRegression = .scoreOnly, dominantFusion: LogisticRegression = .scoreOnly,
                 keepThreshold: Double, dominantKeepThreshold: Double, uncertainMargin: Double = 0.05,
                 scoreFloor: Double = 0, confirmThreshold: Double = 0, presenceNeighbourhood: Double = 0.75,

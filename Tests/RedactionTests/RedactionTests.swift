@@ -3,6 +3,7 @@ import AudioIO
 import DSP
 import Foundation
 import Learning
+import Manifests
 import Testing
 import VoiceGuardTestSupport
 @testable import Redaction
@@ -126,6 +127,33 @@ struct RedactionTests {
         #expect(!plan.decisions.contains(.primary), "\(kind): \(plan.decisions.filter { $0 == .primary }.count) frames attributed to a dominant talker (\(plan.primaryDecision))")
         let streamed = try StreamingPrivacyFilter.plan(audio, filter: filter, mode: .dominant).plan
         #expect(!streamed.decisions.contains(.primary), "\(kind), streaming: frames attributed to a dominant talker")
+    }
+
+    @Test("absent talkers for training and evaluation: never one of the recording's casts (dub characters may share an actor)")
+    func absentTalkerCasts() throws {
+        #expect(RedactionTrainer.cast(of: "fillets-cs-viking3") == "fillets-cs")
+        #expect(RedactionTrainer.cast(of: "fillets-nl-big") == "fillets-nl")
+        #expect(RedactionTrainer.cast(of: "june-wallack") == "june-wallack")
+        let csv = """
+        id,path,split,speaker,background_speakers,enrollment
+        a,a.wav,train,fillets-cs-big,carlo-flora,a.enroll.wav
+        b,b.wav,train,fillets-cs-small,,b.enroll.wav
+        c,c.wav,train,carlo-flora,,c.enroll.wav
+        d,d.wav,train,ivrvoice-ru,,d.enroll.wav
+        e,e.wav,train,june-wallack,,e.enroll.wav
+        f,f.wav,train,ivrvoice-ru,,f.enroll.wav
+        """
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vg-casts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("manifest.csv").path
+        try csv.write(toFile: path, atomically: true, encoding: .utf8)
+        let manifest = try Manifest.read(path: path)
+        let a = manifest.records[0]
+        // b: same cast (fillets-cs); c: a background talker of a; d and e: absent; f: ivrvoice-ru again.
+        let found = RedactionTrainer.absentEnrollments(for: a, manifest: manifest, split: "train", limit: 4)
+        #expect(found == ["d.enroll.wav", "e.enroll.wav"].map { folder.appendingPathComponent($0).path })
+        #expect(RedactionTrainer.absentEnrollment(for: a, manifest: manifest, split: "train") == folder.appendingPathComponent("d.enroll.wav").path)
     }
 
     @Test("absent enrollment fails closed: enrolling someone not in the mixture keeps (almost) none of its speech")
