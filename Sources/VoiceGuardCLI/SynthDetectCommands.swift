@@ -207,7 +207,10 @@ struct DetectCommand: AsyncParsableCommand, AsyncRunnable {
         for attribute in by.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) }) where !attribute.isEmpty {
             guard manifest.columns.contains(attribute) else { console.warning("no '\(attribute)' column; skipped"); continue }
             let bonafideValues = Set(items.filter { $0.isBonafide! }.map { $0.record[attribute] ?? "" })
-            let sharedBonafide = bonafideValues.count == 1  // e.g. engine = human: compare each engine against all bona fide
+            let spoofValues = Set(items.filter { !$0.isBonafide! }.map { $0.record[attribute] ?? "" })
+            // A value only bona fide rows carry (engine = human, family = human): each spoof value is compared against all
+            // bona fide. When the bona fide side has one value that spoofs share (gender = F everywhere), groups are plain.
+            let sharedBonafide = bonafideValues.count == 1 && bonafideValues.isDisjoint(with: spoofValues)
             let values = Set(items.map { $0.record[attribute] ?? "" }).sorted()
             for v in values {
                 let selected = zip(items, trials).filter { item, _ in

@@ -47,6 +47,33 @@ struct DetectTrainTests {
         #expect((metrics?["eer"] as? Double ?? 1) < 0.2, "training-set EER \(String(describing: metrics?["eer"]))")
         #expect(FileManager.default.fileExists(atPath: dir.file("scores.csv")))
 
+        // Groups: a bona fide side of one gender that spoofs share is grouped plainly (gender=F: 12 bona fide + 5 spoofs,
+        // gender=M: the 7 male spoofs alone); a value only bona fide rows carry (engine=human) compares each engine with
+        // all bona fide.
+        let lines = try String(contentsOfFile: dir.file("m.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
+        let columns = lines[0].split(separator: ",").map(String.init)
+        let genderIndex = columns.firstIndex(of: "gender")!, labelIndex = columns.firstIndex(of: "label")!
+        let female = [lines[0]] + lines.dropFirst().map { line -> String in
+            // The columns up to gender hold no commas; the text after them may (quoted), so split only that far.
+            var fields = line.split(separator: ",", maxSplits: genderIndex + 1, omittingEmptySubsequences: false).map(String.init)
+            if fields.count == genderIndex + 2, fields[labelIndex] == "bonafide" { fields[genderIndex] = "F" }
+            return fields.joined(separator: ",")
+        }
+        try female.joined(separator: "\n").write(toFile: dir.file("f.csv"), atomically: true, encoding: .utf8)
+        let byGender = try CLI.run(["detect", "--eval", dir.file("f.csv"), "--model", dir.file("model.json"),
+                                    "--split-column", "fold", "--split", "all", "--by", "gender,engine", "--json"])
+        #expect(byGender.status == 0, "\(byGender.stderr)")
+        let groups = (try JSONSerialization.jsonObject(with: Data(byGender.stdout.utf8)) as? [String: Any])?["groups"] as? [[String: Any]] ?? []
+        func counts(_ attribute: String, _ value: String) -> (Int, Int)? {
+            guard let g = groups.first(where: { $0["attribute"] as? String == attribute && $0["value"] as? String == value }),
+                  let m = g["metrics"] as? [String: Any] else { return nil }
+            return (m["bonafide"] as? Int ?? -1, m["spoof"] as? Int ?? -1)
+        }
+        #expect(counts("gender", "F").map { $0 == (12, 5) } == true, "gender=F: \(String(describing: counts("gender", "F")))")
+        #expect(counts("gender", "M").map { $0 == (0, 7) } == true, "gender=M: \(String(describing: counts("gender", "M")))")
+        #expect(counts("engine", "flite").map { $0 == (12, 3) } == true)
+        #expect(counts("engine", "human") == nil)
+
         // Any feature set trains, and the model carries it.
         let phase = try CLI.run(["train", dir.file("m.csv"), "--out", dir.file("mgd.json"), "--split-column", "fold",
                                  "--train-split", "all", "--calibration-split", "all", "--features", "mgd,cqcc-dynamics", "-q"])
