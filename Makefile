@@ -66,7 +66,7 @@ corpora: build
 
 corpora-check:
 	$(VG) corpus validate $(CORPORA_OUT)/speech/manifest.orig.csv $(CORPORA_OUT)/speech/manifest.wide.csv \
-		$(CORPORA_OUT)/speech/manifest.tel.csv $(CORPORA_OUT)/mixtures/manifest.mix.csv $(CORPORA_OUT)/music/manifest.orig.csv
+		$(CORPORA_OUT)/speech/manifest.tel.csv $(CORPORA_OUT)/mixtures/manifest.mix.csv $(CORPORA_OUT)/mixtures/manifest.hard.csv $(CORPORA_OUT)/music/manifest.orig.csv
 	$(VG) corpus cues $(CORPORA_OUT)/speech/manifest.orig.csv --markdown $(CORPORA_REPORTS)/speech-cues-original.md
 	$(VG) corpus cues $(CORPORA_OUT)/speech/manifest.wide.csv $(CORPORA_OUT)/speech/manifest.tel.csv \
 		--require-min-eer 0.40 --markdown $(CORPORA_REPORTS)/speech-cues-normalised.md
