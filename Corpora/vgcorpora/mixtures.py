@@ -29,6 +29,24 @@ SOURCE_LEVEL_DBFS = -26.0  # the speech set's normalised level of every utteranc
 FRAME_CODES = {"none": "N", "primary": "P", "background": "B", "overlap": "O"}
 
 
+def speaker_cast(speaker):
+    """The group of talker names that may be one person (the `cast` columns). The characters of one Fish Fillets dub
+    (`fillets-<language>-<character>`) are voiced by a small cast, so two of them may share an actor: they form one
+    group, `fillets-<language>`. Every other talker is its own group. Training and evaluation draw "absent" talkers
+    from other casts only (every one of the ten highest presence scores of supposedly absent talkers on the train
+    mixtures paired two Czech Fish Fillets characters)."""
+    if speaker.startswith("fillets-"):
+        return "-".join(speaker.split("-")[:2])
+    return speaker
+
+
+def with_casts(row):
+    """The row with `cast` (of the primary talker) and `background_casts` (space-separated) columns."""
+    row["cast"] = speaker_cast(row["speaker"])
+    row["background_casts"] = " ".join(sorted({speaker_cast(s) for s in row["background_speakers"].split()}))
+    return row
+
+
 def mixture_split(speaker):
     return "train" if speaker.startswith(TRAIN_SPEAKER_PREFIXES) else "test"
 
@@ -367,7 +385,7 @@ def build(out_root, seed, scale, jobs, quiet=False):
     n = max(4, math.ceil(MIXTURES_AT_SCALE_1 * scale))
     specs = [plan(i, seed, list(utterances), utterances) for i in range(n)]
     result = parallel_map(lambda s: render(s, out_dir, seed), specs, jobs, "mixtures", quiet)
-    result.sort(key=lambda r: r["id"])
+    result = sorted((with_casts(r) for r in result), key=lambda r: r["id"])
     short = defaultdict(list)
     for r in sorted(rows, key=lambda r: r["id"]):
         if float(r["duration"]) < 0.8:
@@ -375,6 +393,6 @@ def build(out_root, seed, scale, jobs, quiet=False):
     n_hard = max(len(HARD_CONDITIONS) * 2, math.ceil(HARD_AT_SCALE_1 * scale))
     hard_specs = [plan_hard(i, seed, list(utterances), utterances, short) for i in range(n_hard)]
     hard = parallel_map(lambda s: render(s, out_dir, seed), hard_specs, jobs, "harder mixtures", quiet)
-    hard.sort(key=lambda r: r["id"])
+    hard = sorted((with_casts(r) for r in hard), key=lambda r: r["id"])
     write_manifests(out_dir, {"mix": result, "hard": hard}, set_name="mixtures")
     return result + hard

@@ -30,15 +30,15 @@ public enum RedactionTrainer {
 
     /// Up to `limit` enrollment clips of talkers certainly absent from `record`'s mixture, each of another talker: the
     /// enrollments of the following mixtures of the split (in id order) whose primary talker belongs to none of the casts
-    /// present (`cast(of:)`).
+    /// present (`casts(of:)`).
     static func absentEnrollments(for record: ManifestRecord, manifest: Manifest, split: String, limit: Int) -> [String] {
         let rows = manifest.records.filter { $0["split"] == split }.sorted { $0.id < $1.id }
-        let present = Set(([record["speaker"] ?? ""] + (record["background_speakers"] ?? "").split(separator: " ").map(String.init)).map(cast(of:)))
+        let present = casts(of: record).all
         guard let index = rows.firstIndex(where: { $0.id == record.id }) else { return [] }
         var found: [String] = [], used: Set<String> = []
         for k in 1..<max(1, rows.count) where found.count < limit {
             let other = rows[(index + k) % rows.count]
-            if let speaker = other["speaker"], !present.contains(cast(of: speaker)), !used.contains(speaker),
+            if let speaker = other["speaker"], !present.contains(casts(of: other).primary), !used.contains(speaker),
                let path = sidecar(other, column: "enrollment", manifest: manifest) {
                 found.append(path); used.insert(speaker)
             }
@@ -46,14 +46,13 @@ public enum RedactionTrainer {
         return found
     }
 
-    /// The group of talker names that may be one person. The characters of one Fish Fillets dub
-    /// (`fillets-<language>-<character>`) are voiced by a small cast, so they may share an actor: they form one group
-    /// (`fillets-<language>`). Measured: every one of the ten highest presence scores of "absent" talkers on the train
-    /// mixtures paired two Czech Fish Fillets characters. Every other talker is its own group.
-    static func cast(of speaker: String) -> String {
-        guard speaker.hasPrefix("fillets-") else { return speaker }
-        let parts = speaker.split(separator: "-", maxSplits: 2)
-        return parts.count >= 2 ? parts[0...1].joined(separator: "-") : speaker
+    /// The groups of talkers that may be one person (e.g. the characters of one game dub, voiced by a small cast), from
+    /// the manifest's `cast` and `background_casts` columns; without them every talker (`speaker`,
+    /// `background_speakers`) is its own group. `primary`: the primary talker's; `all`: every talker's in the mixture.
+    static func casts(of record: ManifestRecord) -> (primary: String, all: Set<String>) {
+        let primary = record["cast"].flatMap { $0.isEmpty ? nil : $0 } ?? record["speaker"] ?? ""
+        let background = record["background_casts"] ?? record["background_speakers"] ?? ""
+        return (primary, Set([primary] + background.split(separator: " ").map(String.init)))
     }
 
     /// Absent enrollments per training mixture (presence threshold: more runs, a steadier percentile).
