@@ -21,15 +21,20 @@ SPEAKER_SPLIT = {
 }
 FILLETS_SPLIT = {"cs": "train", "nl": "dev"}
 # Engines: test engines are unseen in train/dev; the others serve train and dev.
-ENGINE_SPLIT = {"espeak-ng": "traindev", "festival": "traindev", "flite": "test", "piper": "test"}
+ENGINE_SPLIT = {"espeak-ng": "traindev", "festival": "traindev", "flite": "test", "piper": "test",
+                # Copy-synthesis engines follow the same rule: the test speakers' recordings are resynthesised only by
+                # engines that resynthesise nobody else.
+                "world": "traindev", "sptk-mlsa": "traindev", "griffin-lim": "traindev",
+                "praat-psola": "test", "codec2": "test"}
 ENGINES = ["espeak-ng", "festival", "flite", "piper"]
 # Synthesis family of every engine and voice (the `family` column; bona fide rows say `human`).
-FESTIVAL_FAMILY = {"cmu_us_slt_arctic_hts": "HMM", "upc_ca_ona_hts": "HMM"}  # the other festival voices are diphones
+FESTIVAL_FAMILY = {"cmu_us_slt_arctic_hts": "HMM", "upc_ca_ona_hts": "HMM",  # the other festival voices are diphones
+                   "msu_ru_nsh_clunits": "unit-selection"}
 FLITE_FAMILY = {"kal": "diphone", "kal16": "diphone", "awb": "HMM", "rms": "HMM", "slt": "HMM"}  # awb/rms/slt: clustergen
-# Copy-synthesis: every bona fide utterance is resynthesised by one of these vocoders (chosen by hash) …
+# Copy-synthesis: every bona fide utterance is resynthesised by the vocoders of its split (ENGINE_SPLIT): train and
+# dev utterances by one of world, sptk-mlsa, griffin-lim (chosen by hash); test utterances by praat-psola and by
+# Codec 2 at one of its low rates.
 COPY_SYNTHESIS_VOCODERS = ("world", "sptk-mlsa", "griffin-lim", "praat-psola")
-# … and this share of them also goes through Codec 2 at one of its low rates.
-CODEC2_SHARE = 0.3
 
 
 def family_of(item):
@@ -49,6 +54,8 @@ def family_of(item):
 
 # Utterances per voice at scale 1.
 PER_VOICE = {"espeak-ng": 60, "flite": 110, "festival": 110, "piper": 320}
+# Voices that are a family's only one read more (so held-out-family folds are not tiny).
+PER_VOICE_OVERRIDE = {"msu_ru_nsh_clunits": 320}
 
 TRACKS = {
     # 16 kHz mono; every source is band-limited to 3.7 kHz (steep) because the human telephone
@@ -108,7 +115,7 @@ def plan_spoofs(bonafide, seed, scale, out_dir, durations):
         candidates = sorted(by_language[lang].values(), key=lambda r: (durations[r["id"]], r["id"]))
         cand_durations = np.array([durations[r["id"]] for r in candidates])
         used = np.zeros(len(candidates), dtype=bool)
-        n = min(len(candidates), max(1, math.ceil(PER_VOICE[engine] * scale)))
+        n = min(len(candidates), max(1, math.ceil(PER_VOICE_OVERRIDE.get(voice, PER_VOICE[engine]) * scale)))
         rng = rng_for(seed, "spoof", engine, voice)
         for _ in range(n):
             target = all_durations[rng.integers(len(all_durations))]
@@ -143,15 +150,20 @@ def plan_spoofs(bonafide, seed, scale, out_dir, durations):
 
 
 def plan_copy_synthesis(bonafide, seed, out_dir):
-    """Copy-synthesis jobs: each bona fide utterance resynthesised by one vocoder of COPY_SYNTHESIS_VOCODERS, and a
-    CODEC2_SHARE of them also coded by Codec 2 (700C, 1300 or 450 bit/s). Speaker, text, language, split and timing
-    stay the human's: only the vocoder differs between the classes."""
+    """Copy-synthesis jobs. Train and dev utterances: one vocoder of the train/dev engines (ENGINE_SPLIT), chosen by
+    hash; test utterances: Praat PSOLA and Codec 2 (700C, 1300 or 450 bit/s, by hash), engines nobody else's recordings
+    go through, so the fixed test split holds unseen engines as for text-to-speech. Speaker, text, language, split
+    and timing stay the human's: only the vocoder differs between the classes."""
+    traindev = [v for v in COPY_SYNTHESIS_VOCODERS if ENGINE_SPLIT[v] == "traindev"]
     jobs = []
     for it in sorted(bonafide, key=lambda r: r["id"]):
         h = stable_hash(seed, "copy-synthesis", it["id"])
-        picks = [(COPY_SYNTHESIS_VOCODERS[h % len(COPY_SYNTHESIS_VOCODERS)], None)]
-        if (h >> 8) % 1000 < CODEC2_SHARE * 1000:
+        if it["split"] == "test":
+            picks = [(v, None) for v in COPY_SYNTHESIS_VOCODERS if ENGINE_SPLIT[v] == "test"]
             picks.append(("codec2", vocoders.CODEC2_MODES[(h >> 20) % len(vocoders.CODEC2_MODES)]))
+        else:
+            pick = COPY_SYNTHESIS_VOCODERS[h % len(COPY_SYNTHESIS_VOCODERS)]
+            picks = [(pick if pick in traindev else traindev[(h >> 40) % len(traindev)], None)]
         for engine, mode in picks:
             voice = mode or engine
             uid = f"cs-{engine}-{voice.lower()}-{it['id']}" if mode else f"cs-{engine}-{it['id']}"
@@ -300,6 +312,9 @@ def build(out_root, seed, scale, jobs, quiet=False):
         result = parallel_map(lambda w: normalise(w[0], w[1], out_dir, seed), work, jobs, f"speech: {track} track (spoof)", quiet)
         durations[track].update({it["id"]: d for it, d in zip(spoofs, result)})
     test_speakers = {it["speaker"] for it in bonafide if it["split"] == "test"}
+    speakers_by_language = defaultdict(set)
+    for it in bonafide:
+        speakers_by_language[it["language"]].add(it["speaker"])
     rows = {}
     for track in ["orig", *TRACKS]:
         rows[track] = []
@@ -318,12 +333,14 @@ def build(out_root, seed, scale, jobs, quiet=False):
                 row[f"loeo_{engine}"] = loeo_role(it, engine, test_speakers)
             for family in FAMILIES:
                 row[f"lofo_{family.lower()}"] = lofo_role(it, family, test_speakers)
+            for language in LANGUAGES:
+                row[f"lolo_{language}"] = lolo_role(it, language, speakers_by_language)
             rows[track].append(row)
     write_manifests(out_dir, rows, set_name="speech")
     return rows
 
 
-FAMILIES = ("formant", "diphone", "HMM", "neural", "vocoder-copy-synthesis", "codec")
+FAMILIES = ("formant", "diphone", "unit-selection", "HMM", "neural", "vocoder-copy-synthesis", "codec")
 
 
 def loeo_role(item, held_out, test_speakers):
@@ -335,6 +352,18 @@ def loeo_role(item, held_out, test_speakers):
             return "test"
         return "" if item["engine"] in vocoders.VOCODERS and item["speaker"] in test_speakers else "train"
     return "test" if item["speaker"] in test_speakers else "train"
+
+
+LANGUAGES = ("cs", "en", "es", "fr", "it", "nl", "ru")
+
+
+def lolo_role(item, held_out, speakers_by_language):
+    """Leave-one-language-out fold `held_out` (column lolo_<language>): test = every item in that language (both
+    labels, every engine); train = the items in other languages, except those of a human talker who also speaks the
+    held-out language (their recordings and copy-syntheses are in neither side), so the test voices are unseen too."""
+    if item["language"] == held_out:
+        return "test"
+    return "" if item["speaker"] in speakers_by_language[held_out] else "train"
 
 
 def lofo_role(item, held_out, test_speakers):

@@ -8,6 +8,8 @@ from .common import atomic_write_bytes, run
 
 ESPEAK_LANGUAGE = {"en": "en-us", "es": "es", "fr": "fr-fr", "it": "it", "ru": "ru", "cs": "cs", "nl": "nl"}
 ESPEAK_VARIANTS = [("m3", "M"), ("f2", "F"), ("f4", "F"), ("m1", "M")]
+# espeak-ng's Klatt formant synthesizer (a different formant engine from its default): two variants per language.
+ESPEAK_KLATT_VARIANTS = [("klatt2", "M"), ("klatt4", "M")]
 FLITE_VOICES = [("kal", "M"), ("kal16", "M"), ("awb", "M"), ("rms", "M"), ("slt", "F")]
 # festival voice → (language it reads, gender, scheme command)
 FESTIVAL_VOICES = {
@@ -17,7 +19,10 @@ FESTIVAL_VOICES = {
     "ked_diphone": ("en", "M", "(voice_ked_diphone)"),
     "cmu_us_slt_arctic_hts": ("en", "F", "(voice_cmu_us_slt_arctic_hts)"),
     "upc_ca_ona_hts": ("es", "F", "(voice_upc_ca_ona_hts)"),  # Catalan voice reading Spanish text
+    "msu_ru_nsh_clunits": ("ru", "M", "(voice_msu_ru_nsh_clunits)"),  # Debian festvox-ru: unit selection (clunits)
 }
+# Voices whose front end reads UTF-8 (the others' letter-to-sound rules read Latin-1 bytes).
+FESTIVAL_UTF8_VOICES = {"msu_ru_nsh_clunits"}
 PIPER_VOICES = [("en_US-joe-medium", "M")]
 
 ENGINE_PACKAGES = {
@@ -31,7 +36,7 @@ def voices():
     """Every (engine, voice, language, gender) this corpus synthesises with."""
     out = []
     for lang in ESPEAK_LANGUAGE:
-        for variant, gender in ESPEAK_VARIANTS:
+        for variant, gender in ESPEAK_VARIANTS + ESPEAK_KLATT_VARIANTS:
             out.append(("espeak-ng", f"{ESPEAK_LANGUAGE[lang]}+{variant}", lang, gender))
     for voice, gender in FLITE_VOICES:
         out.append(("flite", voice, "en", gender))
@@ -77,8 +82,8 @@ def synth_festival_batch(voice, jobs):
             lines.append(f"(Parameter.set 'Duration_Stretch {job['stretch']:.3f})")
             lines.append(f"(utt.save.wave (utt.synth (Utterance Text {scheme_string(job['text'])})) {scheme_string(out)} 'riff)")
         script = os.path.join(tmp, "batch.scm")
-        # Festival's letter-to-sound rules read Latin-1 bytes.
-        with open(script, "w", encoding="latin-1", errors="replace") as f:
+        encoding = "utf-8" if voice in FESTIVAL_UTF8_VOICES else "latin-1"
+        with open(script, "w", encoding=encoding, errors="replace") as f:
             f.write("\n".join(lines).replace("?", "") + "\n")
         result = subprocess.run(["festival", "--batch", script], capture_output=True)
         if result.returncode != 0 and len(jobs) > 1:

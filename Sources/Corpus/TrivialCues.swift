@@ -25,6 +25,11 @@ public struct TrivialCues: Sendable, Hashable, Codable {
     /// Cue names in report order.
     public static let names = ["sample_rate", "energy_above_4khz", "leading_silence", "trailing_silence", "duration", "level"]
 
+    /// Manifest columns reported as categorical cues when a manifest has them: a detector that knew only the item's
+    /// language would be this good (the label share of each value, measured on the manifest itself — the best any
+    /// classifier on that attribute alone can do there).
+    public static let metadataNames = ["language"]
+
     /// The cue called `name`.
     public func value(_ name: String) -> Double {
         switch name {
@@ -86,8 +91,36 @@ public struct TrivialCueReport: Sendable, Codable {
     public var spoof: Int
     /// Items that could not be read (skipped).
     public var failed: Int
-    /// EER (0...0.5, best direction) of each cue used alone as a detector, keyed by cue name.
+    /// EER (0...0.5, best direction) of each cue used alone as a detector, keyed by cue name (`TrivialCues.names`,
+    /// then the `TrivialCues.metadataNames` columns the manifest has).
     public var equalErrorRates: [String: Double]
+
+    /// The cue names this report holds, in report order.
+    public var cueNames: [String] {
+        TrivialCues.names + TrivialCues.metadataNames.filter { equalErrorRates[$0] != nil }
+    }
+
+    /// EER (0...0.5) of a detector that sees only a categorical attribute of each item: every value scores the ratio
+    /// of its share of the bona fide items to its share of the spoofs (half a count added to each), so a value that
+    /// only one label has separates perfectly and a value both labels share in proportion says nothing. Nil without
+    /// both labels.
+    /// - Parameters:
+    ///   - values: the attribute of each item (e.g. its language).
+    ///   - isBonafide: each item's label, in the same order.
+    public static func categoricalEqualErrorRate(values: [String], isBonafide: [Bool]) -> Double? {
+        var counts: [String: (bonafide: Double, spoof: Double)] = [:]
+        for (value, bonafide) in zip(values, isBonafide) {
+            var c = counts[value] ?? (0, 0)
+            if bonafide { c.bonafide += 1 } else { c.spoof += 1 }
+            counts[value] = c
+        }
+        let totalBonafide = Double(isBonafide.filter { $0 }.count), totalSpoof = Double(isBonafide.count) - totalBonafide
+        let score = counts.mapValues { c in
+            Double.log((c.bonafide + 0.5) / (totalBonafide + 1)) - Double.log((c.spoof + 0.5) / (totalSpoof + 1))
+        }
+        let trials = zip(values, isBonafide).map { ScoredTrial(score: score[$0.0] ?? 0, isTarget: $0.1) }
+        return DetectionMetrics.bestDirectionEqualErrorRate(trials)
+    }
 
     /// Computes the report, reading files with up to `jobs` concurrent decodes.
     public static func compute(_ manifest: Manifest, jobs: Int = 2) async -> TrivialCueReport {
@@ -102,6 +135,11 @@ public struct TrivialCueReport: Sendable, Codable {
                 c.map { ScoredTrial(score: $0.value(name), isTarget: r["label"] == "bonafide") }
             }
             eers[name] = DetectionMetrics.bestDirectionEqualErrorRate(trials)
+        }
+        for name in TrivialCues.metadataNames where manifest.columns.contains(name) {
+            let known = records.filter { !($0[name] ?? "").isEmpty }
+            eers[name] = categoricalEqualErrorRate(values: known.map { $0[name] ?? "" },
+                                                   isBonafide: known.map { $0["label"] == "bonafide" })
         }
         return TrivialCueReport(manifest: manifest.path, channel: records.first?["channel"] ?? "?",
                                 bonafide: records.filter { $0["label"] == "bonafide" }.count,

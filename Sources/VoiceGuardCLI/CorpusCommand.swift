@@ -57,7 +57,7 @@ extension CorpusCommand {
     struct CuesCommand: AsyncParsableCommand, AsyncRunnable {
         static let configuration = CommandConfiguration(
             commandName: "cues",
-            abstract: "Measure how well trivial cues (sample rate, energy above 4 kHz, leading/trailing silence, duration, active level) alone separate bona fide from spoof, as EERs.",
+            abstract: "Measure how well trivial cues (sample rate, energy above 4 kHz, leading/trailing silence, duration, active level; the language column when the manifest has one) alone separate bona fide from spoof, as EERs.",
             discussion: "With --require-min-eer, exits 1 when any cue separates the labels better than that (a shortcut).")
 
         @Argument(help: "Manifests with a label column (bonafide/spoof).")
@@ -101,10 +101,11 @@ extension CorpusCommand {
         }
 
         static func markdownTable(_ reports: [TrivialCueReport]) -> String {
-            var lines = ["| track | bona fide | spoof | " + TrivialCues.names.joined(separator: " | ") + " |",
-                         "|---|---:|---:|" + String(repeating: "---:|", count: TrivialCues.names.count)]
+            let names = reports.first?.cueNames ?? TrivialCues.names
+            var lines = ["| track | bona fide | spoof | " + names.joined(separator: " | ") + " |",
+                         "|---|---:|---:|" + String(repeating: "---:|", count: names.count)]
             for r in reports {
-                let cells = TrivialCues.names.map { r.equalErrorRates[$0].map { String(format: "%.1f %%", 100 * $0) } ?? "—" }
+                let cells = names.map { r.equalErrorRates[$0].map { String(format: "%.1f %%", 100 * $0) } ?? "—" }
                 lines.append("| \(r.channel) | \(r.bonafide) | \(r.spoof) | " + cells.joined(separator: " | ") + " |")
             }
             return lines.joined(separator: "\n") + "\n"

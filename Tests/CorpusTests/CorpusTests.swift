@@ -67,9 +67,29 @@ struct CorpusTests {
     func cueReport() async throws {
         let report = await TrivialCueReport.compute(try Manifest.read(path: fixtures + "/speech/manifest.csv"))
         #expect(report.bonafide == 12 && report.spoof == 12 && report.failed == 0)
-        #expect(report.equalErrorRates.count == TrivialCues.names.count)
+        #expect(report.equalErrorRates.count == report.cueNames.count)
         #expect(report.equalErrorRates.values.allSatisfy { (0...0.5).contains($0) })
         #expect(report.equalErrorRates["sample_rate"] == 0.5)
+        #expect(report.cueNames == TrivialCues.names + ["language"])
+        #expect(report.equalErrorRates["language"].map { (0...0.5).contains($0) } == true)
+    }
+
+    @Test("the language cue: a language only one label has separates; languages shared in proportion do not")
+    func languageCue() {
+        let languages = ["en", "en", "fr", "fr", "ru", "ru"]
+        // Perfectly confounded: every bona fide item French or Russian, every spoof English.
+        let confounded = TrivialCueReport.categoricalEqualErrorRate(values: ["en", "en", "fr", "fr", "ru", "ru"],
+                                                                     isBonafide: [false, false, true, true, true, true])
+        #expect(confounded == 0)
+        // Every language with both labels, one each: the cue says nothing.
+        let balanced = TrivialCueReport.categoricalEqualErrorRate(values: languages,
+                                                                  isBonafide: [true, false, true, false, true, false])
+        #expect(balanced == 0.5)
+        // Half confounded: English only spoofed, French and Russian balanced.
+        let partial = TrivialCueReport.categoricalEqualErrorRate(values: languages + ["en", "en"],
+                                                                 isBonafide: [false, false, true, false, true, false, false, false])
+        #expect(partial.map { $0 > 0 && $0 < 0.5 } == true)
+        #expect(TrivialCueReport.categoricalEqualErrorRate(values: ["en"], isBonafide: [true]) == nil)
     }
 }
 
