@@ -35,13 +35,19 @@ public struct LogisticRegression: Sendable, Hashable, Codable {
 
     /// Trains on `features` (one vector per example, equal lengths) with `labels` (true = target).
     /// - Parameters:
+    ///   - groups: optional group of every example (e.g. its synthesis family): each class's weight is then shared
+    ///     equally among its groups, and within a group equally among its examples, so a large group (one engine's
+    ///     thousands of utterances) counts as much as a small one. Nil: every example of a class weighs the same.
     ///   - l2: ridge penalty on the weights (not the intercept), relative to the class-balanced mean loss.
     ///   - iterations: Newton steps at most (stops earlier when the step is tiny).
     /// - Throws: `LearningError.badTrainingData` when a class is missing or lengths differ.
-    public static func train(features: [[Float]], labels: [Bool], l2: Double = 5e-3,
+    public static func train(features: [[Float]], labels: [Bool], groups: [String]? = nil, l2: Double = 5e-3,
                              iterations: Int = 30) throws(LearningError) -> LogisticRegression {
         guard let d = features.first?.count, features.count == labels.count else {
             throw .badTrainingData(detail: "no examples, or \(features.count) vectors for \(labels.count) labels")
+        }
+        if let groups, groups.count != labels.count {
+            throw .badTrainingData(detail: "\(groups.count) groups for \(labels.count) examples")
         }
         guard features.allSatisfy({ $0.count == d }) else { throw .badTrainingData(detail: "feature vectors of different lengths") }
         let positives = labels.filter { $0 }.count, negatives = labels.count - positives
@@ -56,9 +62,21 @@ public struct LogisticRegression: Sendable, Hashable, Codable {
         for x in features { for i in 0..<d { variance[i] += (x[i] - mean[i]) * (x[i] - mean[i]) } }
         for i in 0..<d { let s = (variance[i] / Float(features.count)).squareRoot(); scale[i] = s > 1e-6 ? s : 1 }
         let z: [[Double]] = features.map { x in (0..<d).map { Double((x[$0] - mean[$0]) / scale[$0]) } + [1] }
-        let weightOf = labels.map { $0 ? 0.5 / Double(positives) : 0.5 / Double(negatives) }
+        let weightOf = groups.map { groupBalancedWeights(labels: labels, groups: $0) }
+            ?? labels.map { $0 ? 0.5 / Double(positives) : 0.5 / Double(negatives) }
         let (w, _) = newton(z, labels: labels, exampleWeights: weightOf, l2: l2, iterations: iterations)
         return LogisticRegression(mean: mean, scale: scale, weights: Array(w[0..<d]), bias: w[d])
+    }
+
+    /// Example weights summing to 0.5 per class, shared equally among the class's groups and, within a group, among
+    /// its examples (the weights `train(features:labels:groups:)` uses).
+    public static func groupBalancedWeights(labels: [Bool], groups: [String]) -> [Double] {
+        var sizes: [Bool: [String: Int]] = [true: [:], false: [:]]
+        for (label, group) in zip(labels, groups) { sizes[label, default: [:]][group, default: 0] += 1 }
+        return zip(labels, groups).map { label, group in
+            let perClass = sizes[label] ?? [:]
+            return 0.5 / Double(perClass.count) / Double(perClass[group] ?? 1)
+        }
     }
 
     /// Minimises Σ cᵢ log(1 + exp(−yᵢ w·zᵢ)) + (λ/2)‖w‖² (intercept, the last entry, unpenalised)

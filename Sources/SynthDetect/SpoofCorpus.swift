@@ -62,13 +62,19 @@ public struct SpoofCorpus: Sendable {
 public enum SpoofTrainer {
     /// Trains the logistic-regression back end on `train` and fits the calibration on `calibration`
     /// (or on `train` when that is empty).
-    /// - Parameter features: the configuration the items' vectors were computed with.
+    /// - Parameters:
+    ///   - features: the configuration the items' vectors were computed with.
+    ///   - balanceBy: manifest columns whose joint value groups the training items (e.g. `family`, `language`):
+    ///     within each class every group weighs the same (`LogisticRegression.train(features:labels:groups:)`), so
+    ///     the most numerous engine or language does not set the boundary. Empty: class-balanced only.
     public static func train(train: [SpoofCorpus.Item], calibration: [SpoofCorpus.Item], l2: Double = 5e-3,
-                             features: SpoofFeatureExtractor.Configuration = .standard,
+                             features: SpoofFeatureExtractor.Configuration = .standard, balanceBy: [String] = [],
                              info: SynthDetectModel.TrainingInfo) throws(SynthDetectError) -> SynthDetectModel {
-        let trainSet = train.compactMap { item in item.features.flatMap { f in item.isBonafide.map { (f, $0) } } }
+        let usable = train.filter { $0.features != nil && $0.isBonafide != nil }
+        let trainSet = usable.compactMap { item in item.features.flatMap { f in item.isBonafide.map { (f, $0) } } }
+        let groups = balanceBy.isEmpty ? nil : usable.map { item in balanceBy.map { item.record[$0] ?? "" }.joined(separator: "/") }
         let classifier: LogisticRegression
-        do { classifier = try LogisticRegression.train(features: trainSet.map(\.0), labels: trainSet.map(\.1), l2: l2) } catch {
+        do { classifier = try LogisticRegression.train(features: trainSet.map(\.0), labels: trainSet.map(\.1), groups: groups, l2: l2) } catch {
             throw SynthDetectError(error)
         }
         let calibrationSource = calibration.isEmpty ? train : calibration
@@ -82,6 +88,7 @@ public enum SpoofTrainer {
         info.trainSpoof = trainSet.count - info.trainBonafide
         info.calibrationBonafide = calibrationSet.filter(\.1).count
         info.calibrationSpoof = calibrationSet.count - info.calibrationBonafide
+        info.balancedBy = balanceBy.isEmpty ? nil : balanceBy
         guard trainSet.allSatisfy({ $0.0.count == features.dimension }) else {
             throw .badTrainingData(detail: "feature vectors do not have the \(features.dimension) values of \"\(features.name)\"")
         }

@@ -50,6 +50,8 @@ public struct SynthDetectModel: Sendable, Codable {
         public var calibrationSpoof: Int
         /// Tool version that trained it.
         public var tool: String
+        /// Manifest columns whose groups were weighted equally within each class in training (nil: none).
+        public var balancedBy: [String]?
 
         /// Creates provenance information (counts are filled in by `SpoofTrainer`).
         public init(manifestSHA256: String, manifest: String, trainSplit: String, trainBonafide: Int, trainSpoof: Int,
@@ -69,7 +71,7 @@ public struct SynthDetectModel: Sendable, Codable {
             case manifestSHA256 = "manifest_sha256", manifest, tool
             case trainSplit = "train_split", trainBonafide = "train_bonafide", trainSpoof = "train_spoof"
             case calibrationSplit = "calibration_split", calibrationBonafide = "calibration_bonafide"
-            case calibrationSpoof = "calibration_spoof"
+            case calibrationSpoof = "calibration_spoof", balancedBy = "balanced_by"
         }
     }
 

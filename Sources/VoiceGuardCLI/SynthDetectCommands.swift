@@ -28,6 +28,8 @@ struct TrainCommand: AsyncParsableCommand, AsyncRunnable {
     @Option(name: .long, help: "Split value that trains.") var trainSplit = "train"
     @Option(name: .long, help: "Split value that calibrates.") var calibrationSplit = "dev"
     @Option(name: .long, help: "Ridge penalty of the logistic regression.") var l2 = 5e-3
+    @Option(name: .long, help: ArgumentHelp("logistic-regression: columns whose groups weigh the same within each class, comma-separated (e.g. family,language).",
+                                            valueName: "columns")) var balanceBy: String?
     @Option(name: .long, help: "Back end: logistic-regression (default) or lfcc-gmm (the ASVspoof-style baseline).") var backend = "logistic-regression"
     @Option(name: .long, help: "lfcc-gmm: Gaussians per mixture.") var components = 64
     @Option(name: .long, help: ArgumentHelp("logistic-regression: feature blocks, comma-separated, or 'standard' (the shipped set) or 'all'.",
@@ -48,13 +50,15 @@ struct TrainCommand: AsyncParsableCommand, AsyncRunnable {
             guard (1...1024).contains(components) else { throw ValidationError("--components \(components): expected 1 to 1024") }
             if !overwrite && FileManager.default.fileExists(atPath: out) { throw AudioFileError.outputExists(path: out) }
             let frames = backend == SynthDetectModel.lfccGMM
+            let balanceColumns = (balanceBy ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            if frames && !balanceColumns.isEmpty { throw ValidationError("--balance-by: only the logistic-regression back end weighs groups") }
             let featureSet = SpoofFeatureExtractor.Configuration(blocks: try SpoofFeatureBlock.parseList(features))
             if frames && featureSet != .standard { throw ValidationError("--features: the lfcc-gmm back end scores LFCC frames; leave --features at 'standard'") }
             let extractor = SpoofFeatureExtractor(featureSet)
             var train: [SpoofCorpus.Item] = [], calibration: [SpoofCorpus.Item] = [], failures: [String] = []
             var hashes: [String] = []
             for path in manifests {
-                let manifest = try loadManifest(path, requiring: ["label"])
+                let manifest = try loadManifest(path, requiring: ["label"] + balanceColumns)
                 hashes.append(SHA256.hexDigest(Array(FileManager.default.contents(atPath: path) ?? Data())))
                 let hasSplit = manifest.columns.contains(splitColumn)
                 if !hasSplit { console.warning("\(path): no '\(splitColumn)' column: every row trains and calibrates") }
@@ -76,7 +80,8 @@ struct TrainCommand: AsyncParsableCommand, AsyncRunnable {
                 tool: "voiceguard \(VoiceGuardVersion.current)")
             let model = frames
                 ? try SpoofTrainer.trainGMM(train: train, calibration: calibration, components: components, info: info)
-                : try SpoofTrainer.train(train: train, calibration: calibration, l2: l2, features: featureSet, info: info)
+                : try SpoofTrainer.train(train: train, calibration: calibration, l2: l2, features: featureSet,
+                                         balanceBy: balanceColumns, info: info)
             let data = try model.encoded()
             do { try data.write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
                 throw AudioFileError.cannotCreate(path: out, reason: error.localizedDescription)

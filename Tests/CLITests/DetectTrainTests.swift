@@ -28,6 +28,16 @@ struct DetectTrainTests {
         // No clobbering without -y.
         let again = try CLI.run(["train", dir.file("m.csv"), "--out", dir.file("model.json"), "--split-column", "fold"])
         #expect(again.status == 73, "\(again.stderr)")
+        // Group-balanced training records its columns; a column the manifest lacks is named, and nothing is written.
+        let balanced = try CLI.run(["train", dir.file("m.csv"), "--out", dir.file("balanced.json"), "--split-column", "fold",
+                                    "--train-split", "all", "--calibration-split", "all", "--balance-by", "engine,language", "--json"])
+        #expect(balanced.status == 0, "\(balanced.stderr)")
+        let balancedTraining = (try JSONSerialization.jsonObject(with: Data(balanced.stdout.utf8)) as? [String: Any])?["training"] as? [String: Any]
+        #expect(balancedTraining?["balanced_by"] as? [String] == ["engine", "language"])
+        let noColumn = try CLI.run(["train", dir.file("m.csv"), "--out", dir.file("nocolumn.json"), "--split-column", "fold",
+                                    "--train-split", "all", "--calibration-split", "all", "--balance-by", "family"])
+        #expect(noColumn.status == 65 && noColumn.stderr.contains("column 'family' is missing"), "\(noColumn.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("nocolumn.json")))
 
         let sample = Self.fixtures + "/en-us-allison-conf-onlyperson.wav"
         let detect = try CLI.run(["detect", sample, "--model", dir.file("model.json"), "--segments", "2", "--json"])

@@ -68,6 +68,25 @@ struct SynthDetectTests {
         #expect(throws: LearningError.self) { try LogisticRegression.train(features: x, labels: x.map { _ in true }) }
     }
 
+    @Test("group-balanced training: a small spoof family weighs as much as a large one and moves the boundary")
+    func groupBalancedTraining() throws {
+        var rng = SplitMix64(seed: 11)
+        var x: [[Float]] = [], y: [Bool] = [], groups: [String] = []
+        // Bona fide around +1; a large spoof family around −1 (300) and a small one near the bona fide side (+0.3, 12).
+        for _ in 0..<300 { x.append([Float(rng.gaussian()) * 0.4 + 1]); y.append(true); groups.append("human") }
+        for _ in 0..<300 { x.append([Float(rng.gaussian()) * 0.4 - 1]); y.append(false); groups.append("formant") }
+        for _ in 0..<12 { x.append([Float(rng.gaussian()) * 0.1 + 0.3]); y.append(false); groups.append("neural") }
+        let plain = try LogisticRegression.train(features: x, labels: y)
+        let balanced = try LogisticRegression.train(features: x, labels: y, groups: groups)
+        // The small family sits on the bona fide side of the plain boundary; balancing pulls the boundary past it.
+        #expect(plain.score([0.3]) > balanced.score([0.3]))
+        #expect(balanced.score([0.3]) < 0, "balanced score of the small family \(balanced.score([0.3]))")
+        let w = LogisticRegression.groupBalancedWeights(labels: y, groups: groups)
+        #expect(abs(w[0..<300].reduce(0, +) - 0.5) < 1e-9)
+        #expect(abs(w[300..<600].reduce(0, +) - 0.25) < 1e-9 && abs(w[600...].reduce(0, +) - 0.25) < 1e-9)
+        #expect(throws: LearningError.self) { try LogisticRegression.train(features: x, labels: y, groups: ["a"]) }
+    }
+
     @Test("features: fixed length, finite, level-invariant and blind to added silence")
     func features() throws {
         let extractor = SpoofFeatureExtractor()
