@@ -141,7 +141,8 @@ def plan_spoofs(bonafide, seed, scale, out_dir, durations):
             jobs.append(dict(
                 id=uid, engine=engine, voice=voice, language=lang, gender=gender, text=text, stretch=1.0,
                 label="spoof", speaker=f"{engine}/{voice}", split=split,
-                source=synth.ENGINE_PACKAGES[engine], licence=synth.ENGINE_LICENCES[engine],
+                source=synth.VOICE_PACKAGES.get(voice, (synth.ENGINE_PACKAGES[engine],))[0],
+                licence=synth.VOICE_PACKAGES.get(voice, (None, synth.ENGINE_LICENCES[engine]))[1],
                 attribution=f"synthesised by {engine} voice {voice}",
                 path=os.path.join(out_dir, "orig", "spoof", engine, voice.replace("+", "-"), uid + ".wav"),
                 text_source=source_item["id"]))

