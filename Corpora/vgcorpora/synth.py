@@ -83,7 +83,9 @@ def synth_festival_batch(voice, jobs):
             out = os.path.join(tmp, f"{i}.wav")
             outs.append(out)
             lines.append(f"(Parameter.set 'Duration_Stretch {job['stretch']:.3f})")
-            lines.append(f"(utt.save.wave (utt.synth (Utterance Text {scheme_string(job['text'])})) {scheme_string(out)} 'riff)")
+            # The Russian front end stops on a text that starts with an ellipsis ("... что бы удалить …").
+            text = job["text"].strip(" .…") if voice in FESTIVAL_UTF8_VOICES else job["text"]
+            lines.append(f"(utt.save.wave (utt.synth (Utterance Text {scheme_string(text)})) {scheme_string(out)} 'riff)")
         script = os.path.join(tmp, "batch.scm")
         encoding = "utf-8" if voice in FESTIVAL_UTF8_VOICES else "latin-1"
         with open(script, "w", encoding=encoding, errors="replace") as f:
