@@ -163,8 +163,7 @@ def plan_copy_synthesis(bonafide, seed, out_dir):
             picks = [(v, None) for v in COPY_SYNTHESIS_VOCODERS if ENGINE_SPLIT[v] == "test"]
             picks.append(("codec2", vocoders.CODEC2_MODES[(h >> 20) % len(vocoders.CODEC2_MODES)]))
         else:
-            pick = COPY_SYNTHESIS_VOCODERS[h % len(COPY_SYNTHESIS_VOCODERS)]
-            picks = [(pick if pick in traindev else traindev[(h >> 40) % len(traindev)], None)]
+            picks = [(traindev[h % len(traindev)], None)]
         for engine, mode in picks:
             voice = mode or engine
             uid = f"cs-{engine}-{voice.lower()}-{it['id']}" if mode else f"cs-{engine}-{it['id']}"

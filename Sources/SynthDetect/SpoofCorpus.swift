@@ -70,9 +70,10 @@ public enum SpoofTrainer {
     public static func train(train: [SpoofCorpus.Item], calibration: [SpoofCorpus.Item], l2: Double = 5e-3,
                              features: SpoofFeatureExtractor.Configuration = .standard, balanceBy: [String] = [],
                              info: SynthDetectModel.TrainingInfo) throws(SynthDetectError) -> SynthDetectModel {
-        let usable = train.filter { $0.features != nil && $0.isBonafide != nil }
-        let trainSet = usable.compactMap { item in item.features.flatMap { f in item.isBonafide.map { (f, $0) } } }
-        let groups = balanceBy.isEmpty ? nil : usable.map { item in balanceBy.map { item.record[$0] ?? "" }.joined(separator: "/") }
+        let trainSet = train.compactMap { item in
+            item.features.flatMap { f in item.isBonafide.map { (f, $0, balanceBy.map { item.record[$0] ?? "" }.joined(separator: "/")) } }
+        }
+        let groups = balanceBy.isEmpty ? nil : trainSet.map(\.2)
         let classifier: LogisticRegression
         do { classifier = try LogisticRegression.train(features: trainSet.map(\.0), labels: trainSet.map(\.1), groups: groups, l2: l2) } catch {
             throw SynthDetectError(error)

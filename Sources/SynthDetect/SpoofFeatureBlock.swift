@@ -44,19 +44,23 @@ public enum SpoofFeatureBlock: String, Sendable, Hashable, Codable, CaseIterable
         }
     }
 
-    /// Parses a comma-separated list of block names (or "all", or "standard" for the shipped set).
+    /// Parses a comma-separated list of block names (or "all"); "standard" stands for the shipped set, alone or in a
+    /// list ("standard,mgd").
     /// - Throws: `SynthDetectError.badFeatureSet` naming the unknown entry and the valid names.
     public static func parseList(_ text: String) throws(SynthDetectError) -> [SpoofFeatureBlock] {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed == "all" { return allCases }
-        if trimmed == "standard" { return SpoofFeatureExtractor.Configuration.standard.blocks ?? [] }
         var blocks: [SpoofFeatureBlock] = []
         for entry in trimmed.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !entry.isEmpty {
-            guard let block = SpoofFeatureBlock(rawValue: entry) else {
+            // `standard` inside a list stands for the shipped blocks (e.g. "standard,mgd").
+            let named = entry == "standard" ? (SpoofFeatureExtractor.Configuration.standard.blocks ?? []) : SpoofFeatureBlock(rawValue: entry).map { [$0] }
+            guard let named else {
                 throw .badFeatureSet(detail: "unknown feature block \"\(entry)\"; expected a comma-separated list of \(allCases.map(\.rawValue).joined(separator: ", ")), or all / standard")
             }
-            guard !blocks.contains(block) else { throw .badFeatureSet(detail: "feature block \"\(entry)\" listed twice") }
-            blocks.append(block)
+            for block in named {
+                guard !blocks.contains(block) else { throw .badFeatureSet(detail: "feature block \"\(block.rawValue)\" listed twice") }
+                blocks.append(block)
+            }
         }
         guard !blocks.isEmpty else { throw .badFeatureSet(detail: "no feature blocks in \"\(text)\"") }
         return blocks

@@ -147,6 +147,7 @@ struct RedactTrainCommand: ParsableCommand {
             if !overwrite && FileManager.default.fileExists(atPath: out) { throw AudioFileError.outputExists(path: out) }
             let mixtureManifest = try loadManifest(mixtures, requiring: ["split", "frame_labels"])
             let perception = try PrivacyFilter(model: RedactionModel.bundled).perception
+            warnIfNoCasts(mixtureManifest, console: console)
             let speakerManifest = try speakers.map { try loadManifest($0, requiring: ["speaker", "split"]) }
             let model = try RedactionTrainer.train(mixtures: mixtureManifest, speakers: speakerManifest, split: split, perception: perception) {
                 console.info($0)
@@ -190,7 +191,7 @@ struct RedactEvalCommand: ParsableCommand {
             var attacks: [String: ReidentificationResult] = [:]
             let speakerRows = try speakers.map { try loadManifest($0, requiring: ["speaker"]) }
             var modes = mode == "both" ? ["enrolled", "dominant"] : [mode]
-            if absent { modes.append("absent") }
+            if absent { modes.append("absent"); warnIfNoCasts(rows, console: console) }
             for m in modes {
                 var lines: [String] = []
                 results[m] = RedactionEvaluation.run(filter, manifest: rows, split: split, enrolled: m != "dominant", streaming: streaming, absent: m == "absent",
@@ -339,4 +340,13 @@ struct PerceptionSpeedCommand: ParsableCommand {
                          seconds, seconds / vad, seconds / mel, seconds / encoder, seconds / whole))
         }
     }
+}
+
+/// Absent-talker runs (`redact-train`, `redact-eval --absent`) draw talkers from other casts (`cast` and
+/// `background_casts` columns). A manifest without them treats every talker as their own cast, so two characters of
+/// one game dub, possibly one actor, could count as "absent": say so.
+func warnIfNoCasts(_ manifest: Manifest, console: Console) {
+    guard !manifest.columns.contains("cast") else { return }
+    console.warning("\(manifest.path): no 'cast' column: every talker counts as their own cast for absent-talker runs "
+                    + "(rebuild the mixtures with Corpora/build to get cast and background_casts)")
 }

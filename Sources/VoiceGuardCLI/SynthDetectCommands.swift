@@ -32,7 +32,7 @@ struct TrainCommand: AsyncParsableCommand, AsyncRunnable {
                                             valueName: "columns")) var balanceBy: String?
     @Option(name: .long, help: "Back end: logistic-regression (default) or lfcc-gmm (the ASVspoof-style baseline).") var backend = "logistic-regression"
     @Option(name: .long, help: "lfcc-gmm: Gaussians per mixture.") var components = 64
-    @Option(name: .long, help: ArgumentHelp("logistic-regression: feature blocks, comma-separated, or 'standard' (the shipped set) or 'all'.",
+    @Option(name: .long, help: ArgumentHelp("logistic-regression: feature blocks, comma-separated ('standard' = the shipped set, alone or in a list such as standard,mgd), or 'all'.",
                                             discussion: "Blocks: \(SpoofFeatureBlock.allCases.map { "\($0.rawValue) (\($0.dimension))" }.joined(separator: ", ")).",
                                             valueName: "blocks")) var features = "standard"
     @Option(name: [.customShort("j"), .long], help: "Files decoded at once.") var jobs = ProcessInfo.processInfo.activeProcessorCount

@@ -40,6 +40,8 @@ struct FeatureBlockTests {
         #expect(try SpoofFeatureBlock.parseList("all") == SpoofFeatureBlock.allCases)
         #expect(try SpoofFeatureBlock.parseList("standard") == SpoofFeatureExtractor.Configuration.standard.blocks)
         #expect(try SpoofFeatureBlock.parseList(" mgd , ltas ") == [.groupDelay, .longTermSpectrum])
+        #expect(try SpoofFeatureBlock.parseList("standard,mgd") == (SpoofFeatureExtractor.Configuration.standard.blocks ?? []) + [.groupDelay])
+        #expect(throws: SynthDetectError.self) { try SpoofFeatureBlock.parseList("standard,lfcc-dynamics") }
         #expect(throws: SynthDetectError.self) { try SpoofFeatureBlock.parseList("mgd,mgd") }
         #expect(throws: SynthDetectError.self) { try SpoofFeatureBlock.parseList(",") }
         do { _ = try SpoofFeatureBlock.parseList("lfcc-dynamics,wavelets"); Issue.record("accepted an unknown block") } catch {
