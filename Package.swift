@@ -81,7 +81,7 @@ let package = Package(
         // Synthetic-speech detection: spectral features, classifier, calibration, models.
         .target(
             name: "SynthDetect",
-            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Learning"],
+            dependencies: ["AudioCore", "AudioIO", "DSP", "Manifests", "Evaluation", "Learning", "Perception"],
             swiftSettings: swiftSettings),
         // Keyed spread-spectrum watermark: embedding, detection, payload coding.
         .target(

@@ -21,12 +21,12 @@ SPEAKER_SPLIT = {
 }
 FILLETS_SPLIT = {"cs": "train", "nl": "dev"}
 # Engines: test engines are unseen in train/dev; the others serve train and dev.
-ENGINE_SPLIT = {"espeak-ng": "traindev", "festival": "traindev", "flite": "test", "piper": "test",
+ENGINE_SPLIT = {"espeak-ng": "traindev", "festival": "traindev", "flite": "test", "piper": "test", "vocaltractlab": "traindev",
                 # Copy-synthesis engines follow the same rule: the test speakers' recordings are resynthesised only by
                 # engines that resynthesise nobody else.
                 "world": "traindev", "sptk-mlsa": "traindev", "griffin-lim": "traindev",
                 "praat-psola": "test", "codec2": "test"}
-ENGINES = ["espeak-ng", "festival", "flite", "piper"]
+ENGINES = ["espeak-ng", "festival", "flite", "piper", "vocaltractlab"]
 # Synthesis family of every engine and voice (the `family` column; bona fide rows say `human`).
 FESTIVAL_FAMILY = {"cmu_us_slt_arctic_hts": "HMM", "upc_ca_ona_hts": "HMM",  # the other festival voices are diphones
                    "msu_ru_nsh_clunits": "unit-selection"}
@@ -49,11 +49,15 @@ def family_of(item):
         return FESTIVAL_FAMILY.get(voice, "diphone")
     if engine == "piper":
         return "neural"
+    if engine == "vocaltractlab":
+        return "articulatory"
     return vocoders.FAMILY[engine]
 
 
 # Utterances per voice at scale 1.
-PER_VOICE = {"espeak-ng": 60, "flite": 110, "festival": 110, "piper": 320}
+# VocalTractLab simulates the vocal tract at about 5× slower than real time per core: 80 utterances cost ~10 minutes
+# of a 2-core build.
+PER_VOICE = {"espeak-ng": 60, "flite": 110, "festival": 110, "piper": 320, "vocaltractlab": 80}
 # Voices that are a family's only one read more (so held-out-family folds are not tiny).
 PER_VOICE_OVERRIDE = {"msu_ru_nsh_clunits": 320}
 
@@ -201,7 +205,11 @@ def synthesize_duration_matched(jobs, workers, quiet):
     stretched so the spoken part lasts as long as the human recording of the same text. This
     keeps duration from separating the labels without processing the audio afterwards."""
     todo = [j for j in jobs if not os.path.exists(j["path"])]
-    probes = [dict(j, path=j["path"][:-4] + ".probe.wav", stretch=1.0) for j in todo]
+    # VocalTractLab's durations are ours (the segment sequence): its stretch is computed, not probed.
+    for j in todo:
+        if j["engine"] == "vocaltractlab":
+            j["stretch"] = float(np.clip(j["target_seconds"] / max(synth.vtl_natural_seconds(j), 0.05), 0.6, 1.8))
+    probes = [dict(j, path=j["path"][:-4] + ".probe.wav", stretch=1.0) for j in todo if j["engine"] != "vocaltractlab"]
     synthesize(probes, workers, quiet, "probe")
     def plan(pair):
         job, probe = pair
@@ -210,7 +218,9 @@ def synthesize_duration_matched(jobs, workers, quiet):
         natural = active_seconds(probe["path"])
         job["stretch"] = float(np.clip(job["target_seconds"] / max(natural, 0.05), 0.6, 1.8))
         return job
-    final = [j for j in parallel_map(plan, list(zip(todo, probes)), workers, "speech: duration match", quiet) if j]
+    probed = [j for j in todo if j["engine"] != "vocaltractlab"]
+    final = [j for j in parallel_map(plan, list(zip(probed, probes)), workers, "speech: duration match", quiet) if j]
+    final += [j for j in todo if j["engine"] == "vocaltractlab"]
     synthesize(final, workers, quiet, "final")
     for p in probes:
         if os.path.exists(p["path"]):
@@ -231,6 +241,9 @@ def synthesize(jobs, workers, quiet, phase=""):
         for k in range(0, len(vjobs), 40):
             batches.append((voice, vjobs[k:k + 40]))
     parallel_map(lambda b: synth.synth_festival_batch(*b), batches, workers, f"speech: festival {phase} (batches of 40)", quiet)
+    vtl_jobs = [j for j in todo if j["engine"] == "vocaltractlab"]
+    if vtl_jobs:
+        process_map(synth.synth_vocaltractlab_or_report, vtl_jobs, workers, f"speech: vocaltractlab {phase}", quiet)
     piper_jobs = [j for j in todo if j["engine"] == "piper"]
     progress = Progress(f"speech: piper {phase}", len(piper_jobs), quiet)
     for j in piper_jobs:
@@ -340,7 +353,7 @@ def build(out_root, seed, scale, jobs, quiet=False):
     return rows
 
 
-FAMILIES = ("formant", "diphone", "unit-selection", "HMM", "neural", "vocoder-copy-synthesis", "codec")
+FAMILIES = ("formant", "diphone", "unit-selection", "HMM", "neural", "articulatory", "vocoder-copy-synthesis", "codec")
 
 
 def loeo_role(item, held_out, test_speakers):

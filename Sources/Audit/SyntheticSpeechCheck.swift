@@ -5,6 +5,8 @@ public import SynthDetect
 
 /// The `synthetic` check: the synthetic-speech detector's calibrated LLR of each recording (natural log, higher =
 /// bona fide), with the manifest's label (`bonafide`/`spoof` and the synonyms `SpoofCorpus.parseLabel` accepts).
+/// When the detector's speech gate answers "no speech" (music, tones, noise, silence) the item has no score and the
+/// value `no_speech` = 1 (else 0); `speech_score` is the gate's log-odds of speech.
 public struct SyntheticSpeechCheck: AuditCheck {
     /// The detector.
     public let detector: SynthDetector
@@ -21,7 +23,9 @@ public struct SyntheticSpeechCheck: AuditCheck {
     public var name: String { "synthetic" }
     /// The model's feature set and the SHA-256 of its training manifest.
     public var versions: [String: String] {
-        ["model_features": detector.model.features.name, "model_training_sha256": detector.model.training.manifestSHA256]
+        ["model_features": detector.model.features.name, "model_training_sha256": detector.model.training.manifestSHA256,
+         "speech_gate_sha256": detector.gate?.training.manifestSHA256 ?? "none",
+         "speech_confirmation": detector.voiceActivity == nil ? "none" : "silero-vad"]
     }
     /// None beyond id and path.
     public var requiredColumns: [String] { [] }
@@ -29,10 +33,12 @@ public struct SyntheticSpeechCheck: AuditCheck {
     /// Decodes the file and scores it.
     public func run(_ item: AuditItem) throws -> AuditItemResult {
         let audio = try item.readAudio()
-        let llr = try detector.llr(audio)
+        let score = try detector.score(audio)
         let label = SpoofCorpus.parseLabel(item.record.attributes[labelColumn]).map { $0 ? "bonafide" : "spoof" }
-        return AuditItemResult(id: item.id, check: name, score: llr, label: label,
-                               values: ["duration_seconds": Double(audio.frameCount) / audio.sampleRate])
+        var values = ["duration_seconds": Double(audio.frameCount) / audio.sampleRate,
+                      "no_speech": score.decision == .noSpeech ? 1 : 0]
+        if let s = score.speechScore { values["speech_score"] = s }
+        return AuditItemResult(id: item.id, check: name, score: score.llr, label: label, values: values)
     }
 }
 

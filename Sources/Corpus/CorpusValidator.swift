@@ -38,7 +38,7 @@ public enum CorpusValidator {
     /// - Every `path` exists and decodes to the end; its decoded duration matches `duration`
     ///   (seconds) within `durationTolerance` seconds when that column exists.
     /// - `label` is `bonafide` or `spoof` when present; `text` is non-empty when the column exists
-    ///   (except for records whose `kind` is `music`).
+    ///   (except for records whose `kind` is `music` or whose `speech` is `no`: non-speech has no transcript).
     /// - Splits (`split` column, values `train`/`dev`/`test`): bona fide speakers appear in one
     ///   split only; spoof engines of `test` appear in no other split. Rows with other split
     ///   values (e.g. `extra`) are ignored here.
@@ -68,7 +68,7 @@ public enum CorpusValidator {
             if let label = record["label"], label != "bonafide" && label != "spoof" {
                 problems.append("label '\(label)'; expected bonafide or spoof")
             }
-            if hasText && record["text"] == nil && record["kind"] != "music" {
+            if hasText && record["text"] == nil && record["kind"] != "music" && record["speech"] != "no" {
                 problems.append("transcript (text) is missing")
             }
             return (seconds, problems)

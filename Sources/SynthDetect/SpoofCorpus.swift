@@ -13,10 +13,14 @@ public struct SpoofCorpus: Sendable {
         public var record: ManifestRecord
         /// True for bona fide, false for spoof, nil when the row has no usable label.
         public var isBonafide: Bool?
-        /// The features, or nil when the audio could not be used (see `error`).
+        /// The features, or nil when the audio could not be used (see `error`) or held too little speech.
         public var features: [Float]?
+        /// The speech gate's evidence (`SpeechEvidence.names`) when extracted with `evidence: true`; nil for silence.
+        public var evidence: [Float]?
         /// Why the row could not be used.
         public var error: String?
+        /// Whether the audio was read (false: missing or undecodable file; true: even if it held too little speech).
+        public var decoded: Bool
     }
 
     /// Every row, in manifest order.
@@ -34,21 +38,33 @@ public struct SpoofCorpus: Sendable {
 
     /// Extracts features for the rows `include` accepts, `jobs` files at a time; unreadable
     /// audio is recorded per item and the run goes on.
-    /// - Parameter frames: extract speech-frame LFCCs (for the GMM baseline) instead of utterance vectors.
+    /// - Parameters:
+    ///   - frames: extract speech-frame LFCCs (for the GMM baseline) instead of utterance vectors.
+    ///   - evidence: also extract the speech gate's evidence (same analysis); an item with too little speech to score
+    ///     keeps its evidence (nil for silence) beside its `error`.
     public static func extract(_ manifest: Manifest, extractor: SpoofFeatureExtractor = SpoofFeatureExtractor(), jobs: Int = 2,
-                               frames: Bool = false,
+                               frames: Bool = false, evidence: Bool = false,
                                include: @Sendable (ManifestRecord) -> Bool = { _ in true }) async -> SpoofCorpus {
         let records = manifest.records.filter(include)
-        let results = await boundedConcurrentMap(records, jobs: jobs) { record -> ([Float]?, String?) in
+        let results = await boundedConcurrentMap(records, jobs: jobs) { record -> ([Float]?, [Float]?, String?, Bool) in
+            let audio: AudioBuffer
+            do { audio = try AudioFileReader.read(path: record.resolvedPath) } catch {
+                return (nil, nil, "line \(record.line) (\(record.id)): \(error)", false)
+            }
             do {
-                let audio = try AudioFileReader.read(path: record.resolvedPath)
-                return (frames ? try extractor.frameFeatures(of: audio) : try extractor.features(of: audio), nil)
+                if evidence {
+                    let input = try extractor.detectorInput(of: audio, frameLevel: frames)
+                    let problem = "line \(record.line) (\(record.id)): too little speech to score (under \(SpoofFeatureExtractor.minimumSpeechSeconds) s of speech frames)"
+                    return (input.features, input.evidence, input.features == nil ? problem : nil, true)
+                }
+                return (frames ? try extractor.frameFeatures(of: audio) : try extractor.features(of: audio), nil, nil, true)
             } catch {
-                return (nil, "line \(record.line) (\(record.id)): \(error)")
+                return (nil, nil, "line \(record.line) (\(record.id)): \(error)", true)
             }
         }
         return SpoofCorpus(items: zip(records, results).map { record, result in
-            Item(record: record, isBonafide: parseLabel(record["label"]), features: result.0, error: result.1)
+            Item(record: record, isBonafide: parseLabel(record["label"]), features: result.0, evidence: result.1, error: result.2,
+                 decoded: result.3)
         })
     }
 

@@ -65,9 +65,9 @@ public struct SpoofFeatureExtractor: Sendable {
     public static let minimumSpeechSeconds = 0.3
 
     private let cepstra: CepstralExtractor
-    private let stft: STFT
+    let stft: STFT
     private let modulationBands: [Range<Int>]
-    private let pitch: PitchTracker
+    let pitch: PitchTracker
     private let constantQ: ConstantQCepstralExtractor?
     private let groupDelay: ModifiedGroupDelayExtractor?
 
@@ -147,6 +147,7 @@ public struct SpoofFeatureExtractor: Sendable {
         var bandLog: [Float]        // frames × 32 linear bands of 125 Hz
         var cqcc: FeatureMatrix?
         var groupDelay: FeatureMatrix?
+        var peakToMeanDB: [Float]   // strongest 62.5–4000 Hz bin over the mean bin, per frame
         var signal: [Float]
     }
 
@@ -180,7 +181,9 @@ public struct SpoofFeatureExtractor: Sendable {
         let bandCount = Self.linearBandCount
         let needsBands = blocks.contains(.longTermSpectrum) || blocks.contains(.subbandCepstra)
         var bandLog = [Float](repeating: 0, count: needsBands ? frames * bandCount : 0)
+        var peakToMean = [Float](repeating: 0, count: frames)
         let binsPerBand = (stft.configuration.fftSize / 2) / bandCount
+        let peakBins = 2..<(stft.configuration.fftSize / 2)
         signal.withUnsafeBufferPointer { x in
             stft.forEachFrame(of: x) { f, spectrum in
                 guard f < frames else { return }
@@ -190,6 +193,13 @@ public struct SpoofFeatureExtractor: Sendable {
                     for k in range { s += power(k) }
                     modulation[f * 4 + b] = Foundation.log(s)
                 }
+                var peak: Float = 0, total: Float = 0
+                for k in peakBins {
+                    let p = power(k)
+                    total += p
+                    peak = max(peak, p)
+                }
+                peakToMean[f] = 10 * Foundation.log10(peak * Float(peakBins.count) / total)
                 for b in 0..<(needsBands ? bandCount : 0) {
                     var s: Float = 0
                     for k in (b * binsPerBand)..<((b + 1) * binsPerBand) { s += power(k) }
@@ -198,7 +208,7 @@ public struct SpoofFeatureExtractor: Sendable {
             }
         }
         return FrameAnalysis(frameCount: frames, lfcc: lfcc, energyDB: energy, modulationLog: modulation, bandLog: bandLog,
-                             cqcc: cqcc, groupDelay: gd, signal: signal)
+                             cqcc: cqcc, groupDelay: gd, peakToMeanDB: peakToMean, signal: signal)
     }
 
     /// Speech frames of `frames`: above the floor and within `speechRangeDB` of the 95th-percentile
@@ -219,7 +229,11 @@ public struct SpoofFeatureExtractor: Sendable {
     }
 
     func vector(_ a: FrameAnalysis, frames: Range<Int>) throws(SynthDetectError) -> [Float] {
-        let speech = speechFrames(a, frames: frames)
+        try vector(a, speech: speechFrames(a, frames: frames), tracked: nil)
+    }
+
+    /// The feature vector of the speech frames `speech` (`tracked`: their pitch track when already computed).
+    func vector(_ a: FrameAnalysis, speech: [Int], tracked known: [(f0: Float, strength: Float)]?) throws(SynthDetectError) -> [Float] {
         let hopSeconds = Double(stft.configuration.hop) / configuration.sampleRate
         let seconds = Double(speech.count) * hopSeconds
         guard seconds >= Self.minimumSpeechSeconds, speech.count >= 4 else {
@@ -227,7 +241,7 @@ public struct SpoofFeatureExtractor: Sendable {
         }
         var out: [Float] = []
         out.reserveCapacity(configuration.dimension)
-        var tracked: [(f0: Float, strength: Float)]?
+        var tracked: [(f0: Float, strength: Float)]? = known
         func pitchTrack() -> [(f0: Float, strength: Float)] {
             if let tracked { return tracked }
             let t = pitch.track(a.signal, frames: speech)

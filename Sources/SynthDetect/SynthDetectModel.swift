@@ -1,6 +1,7 @@
 public import AudioCore
 public import Foundation
 public import Learning
+public import Perception
 
 /// A trained synthetic-speech detector: feature configuration, classifier, calibration and what
 /// it was trained on. Stored as versioned JSON; loading checks everything before use.
@@ -210,6 +211,24 @@ public enum SpoofDecision: String, Sendable, Codable {
     case synthetic
     /// Too little evidence either way.
     case abstain
+    /// The speech gate found no speech (music, tones, noise, silence): no verdict on synthesis.
+    case noSpeech = "no-speech"
+}
+
+/// The detector's answer for a recording or segment.
+public struct SpoofScore: Sendable, Hashable {
+    /// Start and end of what was scored, seconds.
+    public var start: Double
+    public var end: Double
+    /// Calibrated LLR (natural log, higher = bona fide); nil when the decision is `noSpeech`.
+    public var llr: Double?
+    /// The speech gate's log-odds of speech (natural log); nil without a gate or for silence.
+    public var speechScore: Double?
+    /// Seconds of speech Silero found when the gate asked it to confirm (it stops at the gate's `confirmSeconds`);
+    /// nil when it was not asked.
+    public var confirmedSpeechSeconds: Double?
+    /// The decision: `noSpeech` when the gate says so (or there is too little speech to score), else from the LLR.
+    public var decision: SpoofDecision
 }
 
 /// Scores recordings with a model.
@@ -220,11 +239,54 @@ public struct SynthDetector: Sendable {
     public let extractor: SpoofFeatureExtractor
     /// LLR threshold: bona fide at or above it (outside the abstain band), synthetic below.
     public var threshold: Double = 0
+    /// The speech gate (nil: every recording with enough active audio is scored as speech).
+    public var gate: SpeechGateModel?
+    /// The pretrained voice-activity network that confirms speech the gate is unsure of (nil: the gate decides alone).
+    public var voiceActivity: SileroVoiceActivity?
 
-    /// Creates a detector for a model.
-    public init(model: SynthDetectModel) {
+    /// Creates a detector for a model, with a speech gate and its Silero confirmation (default: none).
+    public init(model: SynthDetectModel, gate: SpeechGateModel? = nil, voiceActivity: SileroVoiceActivity? = nil) {
         self.model = model
+        self.gate = gate
+        self.voiceActivity = voiceActivity
         extractor = SpoofFeatureExtractor(model.features)
+    }
+
+    /// The score of a whole recording, gated: "no speech" for music, tones, noise and silence.
+    /// - Throws: `SynthDetectError.tooShort` when the recording is shorter than the minimum (0.3 s).
+    public func score(_ audio: AudioBuffer) throws(SynthDetectError) -> SpoofScore {
+        let input = try extractor.detectorInput(of: audio, frameLevel: model.scoresFrames)
+        let confirmation = SpeechConfirmation(audio: audio)
+        return score(input, confirm: { confirmation.speechSeconds($0, $1, network: $2, enough: $3) })
+    }
+
+    /// Gated scores of segments of `seconds` (hop `seconds / 2`; silent segments left out).
+    public func segmentScores(_ audio: AudioBuffer, seconds: Double) throws(SynthDetectError) -> [SpoofScore] {
+        let confirmation = SpeechConfirmation(audio: audio)
+        return try extractor.segmentInputs(of: audio, seconds: seconds, frameLevel: model.scoresFrames).map {
+            score($0, confirm: { confirmation.speechSeconds($0, $1, network: $2, enough: $3) })
+        }
+    }
+
+    /// The gated score of an analysed recording or segment. `confirm(start, end, network, enough)` returns the seconds
+    /// of Silero speech windows in start…end seconds of the audio, stopping once it has `enough`.
+    public func score(_ input: DetectorInput,
+                      confirm: (Double, Double, SileroVoiceActivity, Double) -> Double) -> SpoofScore {
+        let llr = input.features.map(model.llr)
+        let verdict: SpeechVerdict
+        if let gate {
+            verdict = withoutActuallyEscaping(confirm) { confirm in
+                gate.verdict(input.evidence, confirm: voiceActivity.map { network in
+                    { enough in confirm(input.start, input.end, network, enough) }
+                })
+            }
+        } else {
+            verdict = SpeechVerdict(isSpeech: input.evidence != nil, score: nil, confirmedSeconds: nil)
+        }
+        let isSpeech = verdict.isSpeech, speechScore = verdict.score, confirmed = verdict.confirmedSeconds
+        let decision = (isSpeech ? llr.map(decision) : nil) ?? .noSpeech
+        return SpoofScore(start: input.start, end: input.end, llr: decision == .noSpeech ? nil : llr, speechScore: speechScore,
+                          confirmedSpeechSeconds: confirmed, decision: decision)
     }
 
     /// The decision for an LLR: abstain inside the model's band (shifted by the threshold).

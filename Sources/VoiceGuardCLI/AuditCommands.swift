@@ -88,6 +88,7 @@ struct AuditRunCommand: AsyncParsableCommand, AsyncRunnable {
     @Option(name: .long, help: "Label column (synthetic: bonafide/spoof).") var labelColumn = "label"
     @Option(name: .long, help: "Operating LLR threshold of the synthetic check (bona fide at or above).") var threshold = 0.0
     @Option(name: .long, help: "Detector model (default: the built-in one).") var model: String?
+    @Option(name: .long, help: "synthetic: speech gate file, or 'off' (default: the built-in one); no-speech items get no score.") var speechGate: String?
     @Option(name: .long, help: "Only rows where COLUMN=VALUE (repeatable; all must hold), e.g. split=test.") var `where`: [String] = []
     @Option(name: .long, help: "watermark: key file (voiceguard watermark gen-key).") var key: String?
     @Option(name: .long, help: "watermark: payload to embed, hex.") var payload = "00112233445566778899aabbccddeeff"
@@ -119,7 +120,9 @@ struct AuditRunCommand: AsyncParsableCommand, AsyncRunnable {
             var checkSettings = ["label_column": labelColumn]
             switch check {
             case "synthetic":
-                var detector = SynthDetector(model: try loadDetectorModel(model))
+                let gate = try loadSpeechGate(speechGate)
+                var detector = SynthDetector(model: try loadDetectorModel(model), gate: gate,
+                                             voiceActivity: loadGateVoiceActivity(gate, console: console))
                 detector.threshold = threshold
                 checkRunner = SyntheticSpeechCheck(detector: detector, labelColumn: labelColumn)
                 checkSettings["threshold"] = String(threshold)

@@ -130,6 +130,7 @@ struct DetectCommand: AsyncParsableCommand, AsyncRunnable {
 
     @Argument(help: "Audio files (not with --eval).") var files: [String] = []
     @Option(name: .long, help: "Model file (default: the model shipped with this build).") var model: String?
+    @Option(name: .long, help: "Speech gate file, or 'off' (default: the gate shipped with this build). Music, tones, noise and silence get the decision no-speech.") var speechGate: String?
     @Option(name: .long, help: "Also score segments of this many seconds (hop half of it).") var segments: Double?
     @Option(name: .long, help: "LLR threshold of the decision (default 0).") var threshold: Double = 0
     @Option(name: .long, help: "Evaluate on a labelled manifest instead of scoring files.") var eval: String?
@@ -153,7 +154,8 @@ struct DetectCommand: AsyncParsableCommand, AsyncRunnable {
         let console = global.console
         try await runReportingErrors(console) {
             let loaded = try loadDetectorModel(model)
-            var detector = SynthDetector(model: loaded)
+            let gate = try loadSpeechGate(speechGate)
+            var detector = SynthDetector(model: loaded, gate: gate, voiceActivity: eval == nil ? loadGateVoiceActivity(gate, console: console) : nil)
             detector.threshold = threshold
             if let eval {
                 try await evaluate(eval, detector: detector, console: console)
@@ -169,30 +171,36 @@ struct DetectCommand: AsyncParsableCommand, AsyncRunnable {
         for path in files {
             do {
                 let audio = try AudioFileReader.read(path: path)
-                let llr = try detector.llr(audio)
-                var result = FileScore(path: path, llr: llr, decision: detector.decision(llr), segments: nil, error: nil)
+                let score = try detector.score(audio)
+                var result = FileScore(path: path, llr: score.llr, decision: score.decision, speechScore: score.speechScore,
+                                       confirmedSpeechSeconds: score.confirmedSpeechSeconds, segments: nil, error: nil)
                 if let segments {
-                    result.segments = try detector.segmentLLRs(audio, seconds: segments).map {
-                        SegmentScore(start: $0.start, end: $0.end, llr: $0.llr, decision: detector.decision($0.llr))
+                    result.segments = try detector.segmentScores(audio, seconds: segments).map {
+                        SegmentScore(start: $0.start, end: $0.end, llr: $0.llr, decision: $0.decision, speechScore: $0.speechScore,
+                                     confirmedSpeechSeconds: $0.confirmedSpeechSeconds)
                     }
                 }
                 results.append(result)
                 if !global.json {
-                    Console.writeOutput("\(path): \(detector.decision(llr).rawValue) (LLR \(String(format: "%+.2f", llr)))\n")
+                    Console.writeOutput("\(path): \(score.decision.rawValue)\(Self.describe(score.llr))\n")
                     for s in result.segments ?? [] {
-                        Console.writeOutput(String(format: "  %7.2f–%7.2f s  %@  LLR %+.2f\n", s.start, s.end, s.decision.rawValue, s.llr))
+                        Console.writeOutput(String(format: "  %7.2f–%7.2f s  ", s.start, s.end) + s.decision.rawValue + Self.describe(s.llr) + "\n")
                     }
                 }
             } catch {
                 let report = ErrorReport(error)
                 console.error("\(path): \(report.message)")
-                results.append(FileScore(path: path, llr: nil, decision: nil, segments: nil, error: report))
+                results.append(FileScore(path: path, llr: nil, decision: nil, speechScore: nil, confirmedSpeechSeconds: nil,
+                                         segments: nil, error: report))
                 failure = failure ?? ExitStatus(rawValue: report.exitStatus)
             }
         }
         if global.json { try Console.printJSON(DetectFilesOutput(model: detector.model.training.manifestSHA256, files: results)) }
         if let failure { throw ExitCode(failure) }
     }
+
+    /// " (LLR ±x.xx)", or nothing without an LLR (no speech).
+    static func describe(_ llr: Double?) -> String { llr.map { String(format: " (LLR %+.2f)", $0) } ?? "" }
 
     private func evaluate(_ path: String, detector: SynthDetector, console: Console) async throws {
         let manifest = try loadManifest(path, requiring: ["label"])
@@ -274,17 +282,31 @@ func csvField(_ s: String) -> String {
 struct SegmentScore: Codable {
     var start: Double
     var end: Double
-    var llr: Double
+    /// Nil when the decision is no-speech.
+    var llr: Double?
     var decision: SpoofDecision
-    enum CodingKeys: String, CodingKey { case start = "start_seconds", end = "end_seconds", llr, decision }
+    var speechScore: Double?
+    var confirmedSpeechSeconds: Double?
+    enum CodingKeys: String, CodingKey {
+        case start = "start_seconds", end = "end_seconds", llr, decision, speechScore = "speech_score"
+        case confirmedSpeechSeconds = "confirmed_speech_seconds"
+    }
 }
 
 struct FileScore: Codable {
     var path: String
+    /// Nil when the decision is no-speech (or on error).
     var llr: Double?
     var decision: SpoofDecision?
+    /// The speech gate's log-odds of speech (nil without a gate, or for silence).
+    var speechScore: Double?
+    /// Seconds of speech Silero found when the gate asked it to confirm (nil when not asked).
+    var confirmedSpeechSeconds: Double?
     var segments: [SegmentScore]?
     var error: ErrorReport?
+    enum CodingKeys: String, CodingKey {
+        case path, llr, decision, speechScore = "speech_score", confirmedSpeechSeconds = "confirmed_speech_seconds", segments, error
+    }
 }
 
 struct DetectFilesOutput: Codable {
@@ -292,7 +314,8 @@ struct DetectFilesOutput: Codable {
     var polarity = "llr: natural log, higher = bona fide"
     var model: String
     var files: [FileScore]
-    enum CodingKeys: String, CodingKey { case schema, polarity, files, model = "model_training_sha256" }
+    var decisions = "bonafide, synthetic, abstain, or no-speech (the speech gate found music, tones, noise or silence; llr is null)"
+    enum CodingKeys: String, CodingKey { case schema, polarity, decisions, files, model = "model_training_sha256" }
 }
 
 struct GroupMetrics: Codable {

@@ -14,7 +14,7 @@ public struct VoiceGuardCommand: AsyncParsableCommand {
         Machine-readable results go to stdout with --json; human messages go to stderr.
         """,
         version: VoiceGuardVersion.current,
-        subcommands: [InfoCommand.self, ConvertCommand.self, WatermarkCommand.self, DetectCommand.self, TrainCommand.self,
+        subcommands: [InfoCommand.self, ConvertCommand.self, WatermarkCommand.self, DetectCommand.self, TrainCommand.self, GateTrainCommand.self, GateEvalCommand.self,
                       CorpusCommand.self, RedactCommand.self, RedactTrainCommand.self, RedactEvalCommand.self, SpeakerEvalCommand.self, PerceptionSpeedCommand.self, AuditCommand.self])
 
     /// Creates the command (ArgumentParser fills in the options).

@@ -106,9 +106,9 @@ struct DetectTrainTests {
         let sample = Self.fixtures + "/en-us-allison-conf-onlyperson.wav"
         let bad = try CLI.run(["detect", sample, "--model", dir.file("bad.json")])
         #expect(bad.status == 65 && bad.stderr.contains("bad.json") && bad.stderr.contains("missing field"), "\(bad.stderr)")
-        let silence = try CLI.shell("sox -n -r 8000 -c 1 \(CLI.quote(dir.file("silence.wav"))) trim 0 1")
-        #expect(silence.status == 0, "sox: \(silence.stderr)")
-        let short = try CLI.run(["detect", dir.file("silence.wav")])
+        let blip = try CLI.shell("sox -n -r 8000 -c 1 \(CLI.quote(dir.file("blip.wav"))) synth 0.2 sine 300")
+        #expect(blip.status == 0, "sox: \(blip.stderr)")
+        let short = try CLI.run(["detect", dir.file("blip.wav")])
         #expect(short.status == 65 && short.stderr.contains("need at least 0.30 s"), "\(short.stderr)")
         let none = try CLI.run(["detect"])
         #expect(none.status == 64, "\(none.stderr)")
@@ -116,5 +116,60 @@ struct DetectTrainTests {
         #expect(missing.status == 66 || missing.status == 65, "\(missing.stderr)")
         let badFeatures = try CLI.run(["train", dir.file("nope.csv"), "--out", dir.file("m.json"), "--features", "lfcc-dynamics,wavelets"])
         #expect(badFeatures.status == 64 && badFeatures.stderr.contains("unknown feature block \"wavelets\""), "\(badFeatures.stderr)")
+    }
+
+    @Test("music, tones, noise and silence get no-speech (no LLR); speech is scored; the gate can be trained, evaluated and turned off")
+    func speechGate() throws {
+        let dir = Scratch()
+        // Generated non-speech: a steady tone, a two-tone cadence (ringback), white noise, digital silence.
+        let makers = ["tone.wav": "synth 3 sine 440", "ringback.wav": "synth 4 sine 440 sine 480 remix 1,2 trim 0 4",
+                      "noise.wav": "synth 3 whitenoise vol 0.1", "silence.wav": "trim 0 2"]
+        for (name, effect) in makers.sorted(by: { $0.key < $1.key }) {
+            let made = try CLI.shell("sox -n -r 16000 -c \(name == "ringback.wav" ? 2 : 1) \(CLI.quote(dir.file(name))) \(effect)")
+            #expect(made.status == 0, "sox \(name): \(made.stderr)")
+        }
+        let music = repositoryRoot + "/Corpora/fixtures/music/music-sectoid-feelings-48000-1ch-5s.flac"
+        let nonSpeech = makers.keys.sorted().map { dir.file($0) } + [music]
+        let sample = Self.fixtures + "/en-us-allison-conf-onlyperson.wav"
+        let detect = try CLI.run(["detect"] + nonSpeech + [sample, "--json"])
+        #expect(detect.status == 0, "\(detect.stderr)")
+        let files = (try JSONSerialization.jsonObject(with: Data(detect.stdout.utf8)) as? [String: Any])?["files"] as? [[String: Any]] ?? []
+        #expect(files.count == nonSpeech.count + 1)
+        for file in files.dropLast() {
+            #expect(file["decision"] as? String == "no-speech", "\(file)")
+            #expect(file["llr"] == nil, "no LLR for non-speech: \(file)")
+        }
+        #expect(files.last?["decision"] as? String != "no-speech" && files.last?["llr"] is Double, "\(String(describing: files.last))")
+        // Turned off, a tone is scored like speech again (what the gate prevents).
+        let off = try CLI.run(["detect", dir.file("tone.wav"), "--speech-gate", "off", "--json"])
+        let offFile = ((try JSONSerialization.jsonObject(with: Data(off.stdout.utf8)) as? [String: Any])?["files"] as? [[String: Any]])?.first
+        #expect(off.status == 0 && offFile?["llr"] is Double, "\(off.stderr)")
+
+        // gate-train on the speech fixtures against the generated non-speech; gate-eval reports both sides.
+        var rows = ["id,path,speech,kind,split"]
+        for (i, path) in nonSpeech.enumerated() { rows.append("ns\(i),\(path),no,\(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent),train") }
+        try rows.joined(separator: "\n").write(toFile: dir.file("ns.csv"), atomically: true, encoding: .utf8)
+        let speechRows = try String(contentsOfFile: Self.fixtures + "/manifest.csv", encoding: .utf8).split(separator: "\n").map(String.init)
+        let absolute = [speechRows[0]] + speechRows.dropFirst().map { $0.replacingOccurrences(of: ",wide/", with: "," + Self.fixtures + "/wide/") }
+        try absolute.joined(separator: "\n").write(toFile: dir.file("speech.csv"), atomically: true, encoding: .utf8)
+        let train = try CLI.run(["gate-train", "--speech", dir.file("speech.csv"), "--nonspeech", dir.file("ns.csv"),
+                                 "--split-column", "none", "--out", dir.file("gate.json"), "--json"])
+        #expect(train.status == 0, "\(train.stderr)")
+        let training = try JSONSerialization.jsonObject(with: Data(train.stdout.utf8)) as? [String: Any]
+        #expect((training?["non_speech"] as? Int ?? 0) == nonSpeech.count - 1, "silence does not train: \(String(describing: training))")
+        let again = try CLI.run(["gate-train", "--speech", dir.file("speech.csv"), "--nonspeech", dir.file("ns.csv"), "--out", dir.file("gate.json")])
+        #expect(again.status == 73, "no clobbering without -y: \(again.stderr)")
+        let eval = try CLI.run(["gate-eval", dir.file("ns.csv"), dir.file("speech.csv"), "--speech-gate", dir.file("gate.json"),
+                                "--split", "all", "--by", "kind", "--json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let reports = (try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])?["manifests"] as? [[String: Any]] ?? []
+        let nsAll = (reports.first?["groups"] as? [[String: Any]])?.first
+        #expect(nsAll?["non_speech"] as? Int == nonSpeech.count && (nsAll?["non_speech_caught"] as? Double ?? 0) >= 0.8, "\(String(describing: nsAll))")
+        let speechAll = (reports.last?["groups"] as? [[String: Any]])?.first
+        #expect((speechAll?["speech"] as? Int ?? 0) > 0 && (speechAll?["speech_called_no_speech"] as? Double ?? 1) <= 0.1, "\(String(describing: speechAll))")
+        // A gate file that is not one is named in the error.
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: dir.file("bad-gate.json")))
+        let bad = try CLI.run(["detect", sample, "--speech-gate", dir.file("bad-gate.json")])
+        #expect(bad.status == 65 && bad.stderr.contains("bad-gate.json"), "\(bad.stderr)")
     }
 }
