@@ -3,6 +3,7 @@ import csv
 import io
 import json
 import os
+import re
 from collections import defaultdict
 
 from .common import atomic_write_text
@@ -102,7 +103,9 @@ def datasheet(set_name, rows_by_track):
     out += ["", "## Licences and attributions", "", "| licence | source | attribution | items |", "|---|---|---|---|"]
     att = defaultdict(int)
     for r in rows:
-        att[(r["licence"], r["source"].split("=")[0], r.get("attribution", ""))] += 1
+        # Copy-syntheses name their source utterance; the table groups them by engine and original attribution.
+        attribution = re.sub(r"^copy-synthesis of \S+ \((.*)\) by (.*)$", r"copy-synthesis by \2 of: \1", r.get("attribution", ""))
+        att[(r["licence"], r["source"].split("=")[0], attribution)] += 1
     for (lic, src, a), n in sorted(att.items()):
         out.append(f"| {lic} | {src} | {a} | {n} |")
     return "\n".join(out) + "\n"

@@ -83,19 +83,31 @@ public enum SpoofTrainer {
     ///   - balanceBy: manifest columns whose joint value groups the training items (e.g. `family`, `language`):
     ///     within each class every group weighs the same (`LogisticRegression.train(features:labels:groups:)`), so
     ///     the most numerous engine or language does not set the boundary. Empty: class-balanced only.
+    ///   - calibrateAcross: a manifest column (e.g. `family`): the calibration is then fitted on out-of-group scores of
+    ///     `train` instead of on `calibration` — for each value of the column among the spoofs, a classifier trained
+    ///     without that value's spoofs (and without a share of the bona fide speakers, `speaker` column, assigned to
+    ///     the fold by hash) scores them — so the calibration has seen only synthesizers its classifier never saw,
+    ///     as a deployed detector meets them. Nil: calibration on `calibration`.
     public static func train(train: [SpoofCorpus.Item], calibration: [SpoofCorpus.Item], l2: Double = 5e-3,
                              features: SpoofFeatureExtractor.Configuration = .standard, balanceBy: [String] = [],
+                             calibrateAcross: String? = nil,
                              info: SynthDetectModel.TrainingInfo) throws(SynthDetectError) -> SynthDetectModel {
-        let trainSet = train.compactMap { item in
-            item.features.flatMap { f in item.isBonafide.map { (f, $0, balanceBy.map { item.record[$0] ?? "" }.joined(separator: "/")) } }
+        let trainItems = train.filter { $0.features != nil && $0.isBonafide != nil }
+        let trainSet = trainItems.map { item in
+            (item.features!, item.isBonafide!, balanceBy.map { item.record[$0] ?? "" }.joined(separator: "/"))
         }
         let groups = balanceBy.isEmpty ? nil : trainSet.map(\.2)
         let classifier: LogisticRegression
         do { classifier = try LogisticRegression.train(features: trainSet.map(\.0), labels: trainSet.map(\.1), groups: groups, l2: l2) } catch {
             throw SynthDetectError(error)
         }
-        let calibrationSource = calibration.isEmpty ? train : calibration
-        let calibrationSet = calibrationSource.compactMap { item in item.features.flatMap { f in item.isBonafide.map { (classifier.score(f), $0) } } }
+        let calibrationSet: [(Double, Bool)]
+        if let column = calibrateAcross {
+            calibrationSet = try outOfGroupScores(trainItems, trainSet: trainSet, column: column, balanced: groups != nil, l2: l2)
+        } else {
+            let calibrationSource = calibration.isEmpty ? train : calibration
+            calibrationSet = calibrationSource.compactMap { item in item.features.flatMap { f in item.isBonafide.map { (classifier.score(f), $0) } } }
+        }
         let calibrationMap: AffineCalibration
         do { calibrationMap = try AffineCalibration.fit(scores: calibrationSet.map(\.0), labels: calibrationSet.map(\.1)) } catch {
             throw SynthDetectError(error)
@@ -106,6 +118,7 @@ public enum SpoofTrainer {
         info.calibrationBonafide = calibrationSet.filter(\.1).count
         info.calibrationSpoof = calibrationSet.count - info.calibrationBonafide
         info.balancedBy = balanceBy.isEmpty ? nil : balanceBy
+        if let calibrateAcross { info.calibrationSplit = "out-of-\(calibrateAcross) scores of \(info.trainSplit)" }
         guard trainSet.allSatisfy({ $0.0.count == features.dimension }) else {
             throw .badTrainingData(detail: "feature vectors do not have the \(features.dimension) values of \"\(features.name)\"")
         }
@@ -114,6 +127,37 @@ public enum SpoofTrainer {
 }
 
 extension SpoofTrainer {
+    /// Scores of every training item by a classifier that did not see its group: one fold per value of `column`
+    /// among the spoofs (that value's spoofs held out), bona fide speakers spread over the folds by hash.
+    static func outOfGroupScores(_ items: [SpoofCorpus.Item], trainSet: [([Float], Bool, String)], column: String, balanced: Bool,
+                                 l2: Double) throws(SynthDetectError) -> [(Double, Bool)] {
+        let values = Set(items.filter { $0.isBonafide == false }.map { $0.record[column] ?? "" }).sorted()
+        guard values.count >= 2 else {
+            throw .badTrainingData(detail: "calibration across '\(column)' needs spoofs of at least 2 values of it; found \(values.count)")
+        }
+        func fold(_ item: SpoofCorpus.Item) -> Int {
+            if item.isBonafide == false { return values.firstIndex(of: item.record[column] ?? "") ?? 0 }
+            let speaker = item.record["speaker"] ?? item.record.id
+            var h: UInt64 = 1469598103934665603
+            for b in speaker.utf8 { h = (h ^ UInt64(b)) &* 1099511628211 }
+            return Int(h % UInt64(values.count))
+        }
+        let folds = items.map(fold)
+        var scores = [Double](repeating: 0, count: items.count)
+        for k in values.indices {
+            let inside = items.indices.filter { folds[$0] != k }
+            let classifier: LogisticRegression
+            do {
+                classifier = try LogisticRegression.train(features: inside.map { trainSet[$0].0 }, labels: inside.map { trainSet[$0].1 },
+                                                          groups: balanced ? inside.map { trainSet[$0].2 } : nil, l2: l2)
+            } catch {
+                throw SynthDetectError(error)
+            }
+            for i in items.indices where folds[i] == k { scores[i] = classifier.score(trainSet[i].0) }
+        }
+        return zip(scores, trainSet.map(\.1)).map { ($0, $1) }
+    }
+
     /// Trains the LFCC-GMM baseline: one mixture of `components` diagonal Gaussians on the bona fide
     /// speech frames of `train`, one on the spoof frames (every `frameStep`-th frame, at most
     /// `maximumFrames` per class), `iterations` EM steps each; calibration on `calibration`.

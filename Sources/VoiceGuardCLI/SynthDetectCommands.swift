@@ -25,11 +25,13 @@ struct TrainCommand: AsyncParsableCommand, AsyncRunnable {
     @Argument(help: "Manifests (.csv or .jsonl) with path and label columns.") var manifests: [String]
     @Option(name: .long, help: "Model file to write (JSON).") var out: String
     @Option(name: .long, help: "Column holding the split (e.g. split, loeo_flite).") var splitColumn = "split"
-    @Option(name: .long, help: "Split value that trains.") var trainSplit = "train"
-    @Option(name: .long, help: "Split value that calibrates.") var calibrationSplit = "dev"
+    @Option(name: .long, help: "Split value(s) that train, comma-separated (e.g. train,test for a final model).") var trainSplit = "train"
+    @Option(name: .long, help: "Split value(s) that calibrate, comma-separated.") var calibrationSplit = "dev"
     @Option(name: .long, help: "Ridge penalty of the logistic regression.") var l2 = 5e-3
     @Option(name: .long, help: ArgumentHelp("logistic-regression: columns whose groups weigh the same within each class, comma-separated (e.g. family,language).",
                                             valueName: "columns")) var balanceBy: String?
+    @Option(name: .long, help: ArgumentHelp("logistic-regression: fit the calibration on out-of-group scores of the training split, one fold per value of this column among the spoofs (e.g. family), instead of on the calibration split.",
+                                            valueName: "column")) var calibrateAcross: String?
     @Option(name: .long, help: "Back end: logistic-regression (default) or lfcc-gmm (the ASVspoof-style baseline).") var backend = "logistic-regression"
     @Option(name: .long, help: "lfcc-gmm: Gaussians per mixture.") var components = 64
     @Option(name: .long, help: ArgumentHelp("logistic-regression: feature blocks, comma-separated ('standard' = the shipped set, alone or in a list such as standard,mgd), or 'all'.",
@@ -52,23 +54,24 @@ struct TrainCommand: AsyncParsableCommand, AsyncRunnable {
             let frames = backend == SynthDetectModel.lfccGMM
             let balanceColumns = (balanceBy ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             if frames && !balanceColumns.isEmpty { throw ValidationError("--balance-by: only the logistic-regression back end weighs groups") }
+            if frames && calibrateAcross != nil { throw ValidationError("--calibrate-across: only the logistic-regression back end") }
             let featureSet = SpoofFeatureExtractor.Configuration(blocks: try SpoofFeatureBlock.parseList(features))
             if frames && featureSet != .standard { throw ValidationError("--features: the lfcc-gmm back end scores LFCC frames; leave --features at 'standard'") }
             let extractor = SpoofFeatureExtractor(featureSet)
             var train: [SpoofCorpus.Item] = [], calibration: [SpoofCorpus.Item] = [], failures: [String] = []
             var hashes: [String] = []
             for path in manifests {
-                let manifest = try loadManifest(path, requiring: ["label"] + balanceColumns)
+                let manifest = try loadManifest(path, requiring: ["label"] + balanceColumns + (calibrateAcross.map { [$0] } ?? []))
                 hashes.append(SHA256.hexDigest(Array(FileManager.default.contents(atPath: path) ?? Data())))
                 let hasSplit = manifest.columns.contains(splitColumn)
                 if !hasSplit { console.warning("\(path): no '\(splitColumn)' column: every row trains and calibrates") }
-                let (t, c) = (trainSplit, calibrationSplit)
-                let corpus = await SpoofCorpus.extract(manifest, extractor: extractor, jobs: jobs, frames: frames) { r in !hasSplit || r[splitColumn] == t || r[splitColumn] == c }
+                let t = Set(trainSplit.split(separator: ",").map(String.init)), c = Set(calibrationSplit.split(separator: ",").map(String.init))
+                let corpus = await SpoofCorpus.extract(manifest, extractor: extractor, jobs: jobs, frames: frames) { r in !hasSplit || t.contains(r[splitColumn] ?? "") || c.contains(r[splitColumn] ?? "") }
                 failures += corpus.failures.compactMap(\.error)
                 for item in corpus.usable {
                     let split = item.record[splitColumn]
-                    if !hasSplit || split == trainSplit { train.append(item) }
-                    if !hasSplit || split == calibrationSplit { calibration.append(item) }
+                    if !hasSplit || t.contains(split ?? "") { train.append(item) }
+                    if !hasSplit || c.contains(split ?? "") { calibration.append(item) }
                 }
             }
             for f in failures.prefix(10) { console.warning("skipped \(f)") }
@@ -81,7 +84,7 @@ struct TrainCommand: AsyncParsableCommand, AsyncRunnable {
             let model = frames
                 ? try SpoofTrainer.trainGMM(train: train, calibration: calibration, components: components, info: info)
                 : try SpoofTrainer.train(train: train, calibration: calibration, l2: l2, features: featureSet,
-                                         balanceBy: balanceColumns, info: info)
+                                         balanceBy: balanceColumns, calibrateAcross: calibrateAcross, info: info)
             let data = try model.encoded()
             do { try data.write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
                 throw AudioFileError.cannotCreate(path: out, reason: error.localizedDescription)
