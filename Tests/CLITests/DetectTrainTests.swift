@@ -38,6 +38,13 @@ struct DetectTrainTests {
                                     "--train-split", "all", "--calibration-split", "all", "--balance-by", "family"])
         #expect(noColumn.status == 65 && noColumn.stderr.contains("column 'family' is missing"), "\(noColumn.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.file("nocolumn.json")))
+        // Calibration on out-of-engine scores (each spoof engine scored by a classifier that never saw it); split lists.
+        let across = try CLI.run(["train", dir.file("m.csv"), "--out", dir.file("across.json"), "--split-column", "fold",
+                                  "--train-split", "all,unused", "--calibrate-across", "engine", "--json"])
+        #expect(across.status == 0, "\(across.stderr)")
+        let acrossTraining = (try JSONSerialization.jsonObject(with: Data(across.stdout.utf8)) as? [String: Any])?["training"] as? [String: Any]
+        #expect((acrossTraining?["calibration_split"] as? String)?.hasPrefix("out-of-engine") == true, "\(String(describing: acrossTraining))")
+        #expect(acrossTraining?["train_bonafide"] as? Int == 12 && acrossTraining?["calibration_spoof"] as? Int == 12)
 
         let sample = Self.fixtures + "/en-us-allison-conf-onlyperson.wav"
         let detect = try CLI.run(["detect", sample, "--model", dir.file("model.json"), "--segments", "2", "--json"])
