@@ -28,18 +28,16 @@ def real_sources():
         out[f"fof-{artist}-{song.lower().replace(' ', '-')}"] = (
             [f"{FOF}/{artist}/{song}/song.ogg", f"{FOF}/{artist}/{song}/guitar.ogg"], "music", package, licence,
             f"\"{song}\" by {who}", "train")
-    for path in sorted(glob.glob("/usr/share/asterisk/moh/*.wav")):
-        name = os.path.basename(path)[:-4]
-        out[f"moh-{name}"] = ([path], "music", "asterisk-moh-opsound-wav", "CC-BY-SA-3.0",
-                              f"\"{name}\" (Asterisk music on hold, opsound.org)", "train")
-    for path in sorted(glob.glob("/usr/share/games/neverball/bgm/*.ogg")):
-        name = os.path.basename(path)[:-4]
-        out[f"neverball-{name}"] = ([path], "music", "neverball-data", "GPL-2+",
-                                    f"Neverball background music \"{name}\"", "test")
-    for path in sorted(glob.glob("/usr/share/games/etr/music/*.ogg")):
-        name = os.path.basename(path)[:-4]
-        out[f"etr-{name}"] = ([path], "music", "extremetuxracer-data", "GPL-2+",
-                              f"Extreme Tux Racer music \"{name}\"", "test")
+    # One clip source per file: (origin prefix, files, package, licence, attribution with {name}, split).
+    for prefix, pattern, package, licence, attribution, split in [
+            ("moh", "/usr/share/asterisk/moh/*.wav", "asterisk-moh-opsound-wav", "CC-BY-SA-3.0",
+             "\"{name}\" (Asterisk music on hold, opsound.org)", "train"),
+            ("neverball", "/usr/share/games/neverball/bgm/*.ogg", "neverball-data", "GPL-2+",
+             "Neverball background music \"{name}\"", "test"),
+            ("etr", "/usr/share/games/etr/music/*.ogg", "extremetuxracer-data", "GPL-2+", "Extreme Tux Racer music \"{name}\"", "test")]:
+        for path in sorted(glob.glob(pattern)):
+            name = os.path.splitext(os.path.basename(path))[0]
+            out[f"{prefix}-{name}"] = ([path], "music", package, licence, attribution.format(name=name), split)
     for path in sorted(glob.glob("/usr/share/sounds/freedesktop/stereo/*.oga")):
         name = os.path.basename(path)[:-4]
         if name.startswith("audio-channel-"):  # spoken announcements ("front left"): speech, not effects

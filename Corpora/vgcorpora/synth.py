@@ -1,8 +1,11 @@
-"""Real speech synthesizers (Debian espeak-ng, flite, festival; PyPI piper) driven in batches."""
+"""Real speech synthesizers (Debian espeak-ng, flite, festival; PyPI piper, vocaltractlab-cython) driven in batches."""
 import os
 import subprocess
+import sys
 import tempfile
 import wave
+
+import numpy as np
 
 from .common import atomic_write_bytes, run, write_wav
 
@@ -167,7 +170,6 @@ def vtl_natural_seconds(job):
 def synth_vocaltractlab(job):
     """Articulatory synthesis: segment sequence → gestural score → VocalTractLab's time-domain vocal-tract
     simulation (44.1 kHz; deterministic). Runs in its own process (the API keeps global state)."""
-    import numpy as np
     import vocaltractlab_cython as vtl
     with tempfile.TemporaryDirectory() as tmp:
         segments = os.path.join(tmp, "x.seg")
@@ -190,6 +192,5 @@ def synth_vocaltractlab_or_report(job):
     try:
         return synth_vocaltractlab(job)
     except Exception as error:
-        import sys
         print(f"speech: vocaltractlab could not say {job['text']!r}: {error}", file=sys.stderr)
         return False

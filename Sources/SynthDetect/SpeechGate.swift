@@ -16,11 +16,12 @@ public import Learning
 /// least `confirmSeconds` of 32 ms windows with speech probability ≥ 0.5 (it stops as soon as it has; music, tones
 /// and noise make it run over the whole recording, speech rarely needs it); without Silero, speech if and only if the
 /// log-odds is at least `threshold`.
-public struct SpeechGateModel: Sendable, Codable, Hashable {
+public struct SpeechGateModel: Sendable, Codable, Hashable, CheckedModelFile {
     /// File format name.
     public static let formatName = "voiceguard-speechgate"
     /// Newest format version this build reads and writes.
     public static let currentVersion = 1
+    static let fileKind = "speech-gate"
 
     /// Always `formatName`.
     public var format: String
@@ -120,23 +121,11 @@ public struct SpeechGateModel: Sendable, Codable, Hashable {
 
     /// Decodes and checks a gate. - Parameter path: shown in errors.
     public static func decode(_ data: Data, path: String) throws(SynthDetectError) -> SpeechGateModel {
-        let gate: SpeechGateModel
-        do {
-            gate = try JSONDecoder().decode(SpeechGateModel.self, from: data)
-        } catch {
-            throw .badModel(path: path, detail: "not valid speech-gate JSON (\(SynthDetectModel.describe(error)))")
-        }
-        try gate.validate(path: path)
-        return gate
+        try decodeChecked(data, path: path)
     }
 
     /// Reads and checks a gate file.
-    public static func load(path: String) throws(SynthDetectError) -> SpeechGateModel {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .badModel(path: path, detail: "cannot read the file")
-        }
-        return try decode(data, path: path)
-    }
+    public static func load(path: String) throws(SynthDetectError) -> SpeechGateModel { try loadChecked(path: path) }
 
     /// Checks format, version, evidence names, sizes and values.
     public func validate(path: String) throws(SynthDetectError) {

@@ -267,26 +267,4 @@ public struct SpoofFeatureExtractor: Sendable {
         }
         return out.map { $0.isFinite ? $0 : 0 }
     }
-
-    /// Feature vectors of consecutive segments of `seconds` (hop `seconds / 2`) of a recording,
-    /// with their start and end times; segments with too little speech are skipped.
-    public func segmentFeatures(of audio: AudioBuffer, seconds: Double, frameLevel: Bool = false) throws(SynthDetectError)
-        -> [(start: Double, end: Double, features: [Float])] {
-        let signal = try analysisSignal(audio)
-        let analysis = analyse(signal)
-        let hopSeconds = Double(stft.configuration.hop) / configuration.sampleRate
-        let length = max(1, Int((seconds / hopSeconds).rounded()))
-        let step = max(1, length / 2)
-        var out: [(start: Double, end: Double, features: [Float])] = []
-        var start = 0
-        while start < analysis.frameCount {
-            let end = min(analysis.frameCount, start + length)
-            if let v = try? (frameLevel ? frames(analysis, frames: start..<end) : vector(analysis, frames: start..<end)) {
-                out.append((Double(start) * hopSeconds, Double(end) * hopSeconds, v))
-            }
-            if end == analysis.frameCount { break }
-            start += step
-        }
-        return out
-    }
 }

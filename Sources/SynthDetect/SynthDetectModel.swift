@@ -8,11 +8,12 @@ public import Perception
 ///
 /// Scores are calibrated log-likelihood ratios (natural log) of bona fide against synthetic:
 /// **higher = more likely bona fide**, 0 = no evidence either way at equal priors.
-public struct SynthDetectModel: Sendable, Codable {
+public struct SynthDetectModel: Sendable, Codable, CheckedModelFile {
     /// File format name.
     public static let formatName = "voiceguard-synthdetect"
     /// Newest format version this build reads and writes.
     public static let currentVersion = 1
+    static let fileKind = "model"
 
     /// Always `formatName`.
     public var format: String
@@ -126,23 +127,11 @@ public struct SynthDetectModel: Sendable, Codable {
     /// Decodes and checks a model.
     /// - Parameter path: shown in errors.
     public static func decode(_ data: Data, path: String) throws(SynthDetectError) -> SynthDetectModel {
-        let model: SynthDetectModel
-        do {
-            model = try JSONDecoder().decode(SynthDetectModel.self, from: data)
-        } catch {
-            throw .badModel(path: path, detail: "not valid model JSON (\(Self.describe(error)))")
-        }
-        try model.validate(path: path)
-        return model
+        try decodeChecked(data, path: path)
     }
 
     /// Reads and checks a model file.
-    public static func load(path: String) throws(SynthDetectError) -> SynthDetectModel {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .badModel(path: path, detail: "cannot read the file")
-        }
-        return try decode(data, path: path)
-    }
+    public static func load(path: String) throws(SynthDetectError) -> SynthDetectModel { try loadChecked(path: path) }
 
     /// Checks format, version, sizes and values, and that the features are the ones this build computes.
     public func validate(path: String) throws(SynthDetectError) {
@@ -304,11 +293,5 @@ public struct SynthDetector: Sendable {
     /// The calibrated LLR of a whole recording.
     public func llr(_ audio: AudioBuffer) throws(SynthDetectError) -> Double {
         model.llr(try features(audio))
-    }
-
-    /// Per-segment LLRs (segments of `seconds`, hop `seconds / 2`; segments with too little speech skipped).
-    public func segmentLLRs(_ audio: AudioBuffer, seconds: Double) throws(SynthDetectError) -> [(start: Double, end: Double, llr: Double)] {
-        try extractor.segmentFeatures(of: audio, seconds: seconds, frameLevel: model.scoresFrames)
-            .map { ($0.start, $0.end, model.llr($0.features)) }
     }
 }
