@@ -66,11 +66,11 @@ corpora: build
 
 corpora-check:
 	$(VG) corpus validate $(CORPORA_OUT)/speech/manifest.orig.csv $(CORPORA_OUT)/speech/manifest.wide.csv \
-		$(CORPORA_OUT)/speech/manifest.tel.csv $(CORPORA_OUT)/mixtures/manifest.mix.csv $(CORPORA_OUT)/mixtures/manifest.hard.csv $(CORPORA_OUT)/music/manifest.orig.csv \
+		$(CORPORA_OUT)/speech/manifest.tel.csv $(CORPORA_OUT)/speech/manifest.aug.csv $(CORPORA_OUT)/mixtures/manifest.mix.csv $(CORPORA_OUT)/mixtures/manifest.hard.csv $(CORPORA_OUT)/music/manifest.orig.csv \
 		$(CORPORA_OUT)/nonspeech/manifest.wide.csv $(CORPORA_OUT)/nonspeech/manifest.tel.csv
 	$(VG) corpus cues $(CORPORA_OUT)/speech/manifest.orig.csv --markdown $(CORPORA_REPORTS)/speech-cues-original.md
 	$(VG) corpus cues $(CORPORA_OUT)/speech/manifest.wide.csv $(CORPORA_OUT)/speech/manifest.tel.csv \
-		--require-min-eer 0.40 --markdown $(CORPORA_REPORTS)/speech-cues-normalised.md
+		$(CORPORA_OUT)/speech/manifest.aug.csv --require-min-eer 0.40 --markdown $(CORPORA_REPORTS)/speech-cues-normalised.md
 	@mkdir -p $(CORPORA_REPORTS)
 	cp $(CORPORA_OUT)/speech/DATASHEET.md $(CORPORA_REPORTS)/speech-DATASHEET.md
 	cp $(CORPORA_OUT)/mixtures/DATASHEET.md $(CORPORA_REPORTS)/mixtures-DATASHEET.md

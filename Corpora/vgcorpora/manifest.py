@@ -84,6 +84,12 @@ def datasheet(set_name, rows_by_track):
     out += ["", "## By channel (tracks)", "", "| track | channel | items | minutes |", "|---|---|---|---|"]
     for t, trows in sorted(rows_by_track.items()):
         out.append(f"| {t} | {trows[0]['channel'] if trows else ''} | {len(trows)} | {minutes(trows):.1f} |")
+    aug = rows_by_track.get("aug", [])
+    if aug and "channel_codec" in aug[0]:
+        out += ["", "## `aug` track: channel codec × label", "",
+                "Each utterance's channel (room, noise, band-pass, clipping, codec; column `channel_conditions`) is drawn "
+                "from the seed and its id alone, so both labels meet every channel.", "",
+                table(aug, ["channel_codec", "label"])]
     out += ["", "## Split design", ""]
     by_split = defaultdict(lambda: defaultdict(set))
     for r in rows:

@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from . import audio_meta, sources, synth, vocoders
+from . import audio_meta, channels, sources, synth, vocoders
 from .common import Progress, parallel_map, process_map, rng_for, sox_read, stable_hash, write_wav, read_wav
 from .manifest import write_manifests
 
@@ -324,12 +324,18 @@ def build(out_root, seed, scale, jobs, quiet=False):
         work = [(it, track) for it in spoofs]
         result = parallel_map(lambda w: normalise(w[0], w[1], out_dir, seed), work, jobs, f"speech: {track} track (spoof)", quiet)
         durations[track].update({it["id"]: d for it, d in zip(spoofs, result)})
+    # The augmented track: the wide track of every item through one random channel (room, noise, band, clipping,
+    # real codec), drawn independently of the label.
+    for it in items:
+        it["track_seconds"] = durations["wide"][it["id"]]
+    drawn = channels.build_track(items, out_dir, seed, jobs, quiet)
+    durations["aug"] = durations["wide"]
     test_speakers = {it["speaker"] for it in bonafide if it["split"] == "test"}
     speakers_by_language = defaultdict(set)
     for it in bonafide:
         speakers_by_language[it["language"]].add(it["speaker"])
     rows = {}
-    for track in ["orig", *TRACKS]:
+    for track in ["orig", *TRACKS, "aug"]:
         rows[track] = []
         for it in sorted(items, key=lambda r: r["id"]):
             path = it["orig_path"] if track == "orig" else os.path.join(out_dir, track, it["label"], it["id"] + ".wav")
@@ -337,11 +343,14 @@ def build(out_root, seed, scale, jobs, quiet=False):
                 id=it["id"], path=path if track == "orig" and it["label"] == "bonafide" else os.path.relpath(path, out_dir),
                 label=it["label"], source=it["source"], engine=it["engine"], voice=it["voice"],
                 language=it["language"], speaker=it["speaker"], gender=it["gender"],
-                channel={"orig": "original", "wide": "wide-16k-3.7k", "tel": "tel-300-3400"}[track],
+                channel={"orig": "original", "wide": "wide-16k-3.7k", "tel": "tel-300-3400", "aug": "augmented"}[track],
                 sample_rate_orig=it["sample_rate_orig"],
                 duration=f"{it['duration_orig'] if track == 'orig' else durations[track][it['id']]:.3f}",
                 text=it["text"], split=it["split"], licence=it["licence"], attribution=it["attribution"],
                 family=family_of(it))
+            if track == "aug":
+                row["channel_conditions"] = drawn[it["id"]]["label"]
+                row["channel_codec"] = drawn[it["id"]]["codec"]
             for engine in ENGINES + list(vocoders.VOCODERS):
                 row[f"loeo_{engine}"] = loeo_role(it, engine, test_speakers)
             for family in FAMILIES:

@@ -27,8 +27,9 @@ public struct TrivialCues: Sendable, Hashable, Codable {
 
     /// Manifest columns reported as categorical cues when a manifest has them: a detector that knew only the item's
     /// language would be this good (the label share of each value, measured on the manifest itself — the best any
-    /// classifier on that attribute alone can do there).
-    public static let metadataNames = ["language"]
+    /// classifier on that attribute alone can do there). `channel_codec` is the codec the augmented (`aug`) track put
+    /// each item through: drawn independently of the label, it must sit at chance.
+    public static let metadataNames = ["language", "channel_codec"]
 
     /// The cue called `name`.
     public func value(_ name: String) -> Double {

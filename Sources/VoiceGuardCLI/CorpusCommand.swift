@@ -57,7 +57,7 @@ extension CorpusCommand {
     struct CuesCommand: AsyncParsableCommand, AsyncRunnable {
         static let configuration = CommandConfiguration(
             commandName: "cues",
-            abstract: "Measure how well trivial cues (sample rate, energy above 4 kHz, leading/trailing silence, duration, active level; the language column when the manifest has one) alone separate bona fide from spoof, as EERs.",
+            abstract: "Measure how well trivial cues (sample rate, energy above 4 kHz, leading/trailing silence, duration, active level; the language and channel_codec columns when the manifest has them) alone separate bona fide from spoof, as EERs.",
             discussion: "With --require-min-eer, exits 1 when any cue separates the labels better than that (a shortcut).")
 
         @Argument(help: "Manifests with a label column (bonafide/spoof).")
@@ -101,7 +101,10 @@ extension CorpusCommand {
         }
 
         static func markdownTable(_ reports: [TrivialCueReport]) -> String {
-            let names = reports.first?.cueNames ?? TrivialCues.names
+            // Every cue any report has, in report order (the channel_codec cue exists on the aug track only).
+            var names: [String] = []
+            for name in reports.flatMap(\.cueNames) where !names.contains(name) { names.append(name) }
+            if names.isEmpty { names = TrivialCues.names }
             var lines = ["| track | bona fide | spoof | " + names.joined(separator: " | ") + " |",
                          "|---|---:|---:|" + String(repeating: "---:|", count: names.count)]
             for r in reports {
