@@ -80,14 +80,14 @@ corpora-check:
 clean:
 	rm -rf .build $(DEMO_OUT)
 
-# The shipped synthetic-speech detector: trained on every family and engine of the corpora (train + test splits, tel +
-# wide tracks) with the options in Models/synthdetect-default.options, calibrated on dev, then embedded into the
+# The shipped synthetic-speech detector: trained on every family and engine of the corpora (train + test splits, tel,
+# wide and aug tracks) with the options in Models/synthdetect-default.options, calibrated on dev, then embedded into the
 # binary. Deterministic for a given corpus. Its protocols (each retrained without what it holds out):
 # scripts/synthdetect-results.
 detector-model:
 	swift build -c release --product voiceguard
 	.build/release/voiceguard train $(CORPORA_OUT)/speech/manifest.tel.csv $(CORPORA_OUT)/speech/manifest.wide.csv \
-		--train-split train,test --calibration-split dev $(shell grep -v '^#' Models/synthdetect-default.options) \
+		$(CORPORA_OUT)/speech/manifest.aug.csv --train-split train,test --calibration-split dev $(shell grep -v '^#' Models/synthdetect-default.options) \
 		--out Models/synthdetect-default.json -y
 	scripts/embed-detector-model Models/synthdetect-default.json
 

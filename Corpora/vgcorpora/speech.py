@@ -22,11 +22,12 @@ SPEAKER_SPLIT = {
 FILLETS_SPLIT = {"cs": "train", "nl": "dev"}
 # Engines: test engines are unseen in train/dev; the others serve train and dev.
 ENGINE_SPLIT = {"espeak-ng": "traindev", "festival": "traindev", "flite": "test", "piper": "test", "vocaltractlab": "traindev",
+                "freetts": "traindev",
                 # Copy-synthesis engines follow the same rule: the test speakers' recordings are resynthesised only by
                 # engines that resynthesise nobody else.
                 "world": "traindev", "sptk-mlsa": "traindev", "griffin-lim": "traindev",
                 "praat-psola": "test", "codec2": "test"}
-ENGINES = ["espeak-ng", "festival", "flite", "piper", "vocaltractlab"]
+ENGINES = ["espeak-ng", "festival", "flite", "piper", "vocaltractlab", "freetts"]
 # Synthesis family of every engine and voice (the `family` column; bona fide rows say `human`).
 FESTIVAL_FAMILY = {"cmu_us_slt_arctic_hts": "HMM", "upc_ca_ona_hts": "HMM",  # the other festival voices are diphones
                    "msu_ru_nsh_clunits": "unit-selection"}
@@ -51,13 +52,16 @@ def family_of(item):
         return "neural"
     if engine == "vocaltractlab":
         return "articulatory"
+    if engine == "freetts":
+        return "diphone"
     return vocoders.FAMILY[engine]
 
 
 # Utterances per voice at scale 1.
 # VocalTractLab simulates the vocal tract at about 5× slower than real time per core: 80 utterances cost ~10 minutes
 # of a 2-core build.
-PER_VOICE = {"espeak-ng": 60, "flite": 110, "festival": 110, "piper": 320, "vocaltractlab": 80}
+# FreeTTS starts a JVM per utterance (~1 s): 80 utterances cost ~1.5 minutes.
+PER_VOICE = {"espeak-ng": 60, "flite": 110, "festival": 110, "piper": 320, "vocaltractlab": 80, "freetts": 80}
 # Voices that are a family's only one read more (so held-out-family folds are not tiny).
 PER_VOICE_OVERRIDE = {"msu_ru_nsh_clunits": 320}
 
@@ -229,9 +233,9 @@ def synthesize_duration_matched(jobs, workers, quiet):
 
 def synthesize(jobs, workers, quiet, phase=""):
     todo = [j for j in jobs if not os.path.exists(j["path"])]
-    simple = [j for j in todo if j["engine"] in ("espeak-ng", "flite")]
-    runner = {"espeak-ng": synth.synth_espeak, "flite": synth.synth_flite}
-    parallel_map(lambda j: runner[j["engine"]](j), simple, workers, f"speech: espeak-ng/flite {phase}", quiet)
+    simple = [j for j in todo if j["engine"] in ("espeak-ng", "flite", "freetts")]
+    runner = {"espeak-ng": synth.synth_espeak, "flite": synth.synth_flite, "freetts": synth.synth_freetts}
+    parallel_map(lambda j: runner[j["engine"]](j), simple, workers, f"speech: espeak-ng/flite/freetts {phase}", quiet)
     by_voice = defaultdict(list)
     for j in todo:
         if j["engine"] == "festival":

