@@ -80,7 +80,8 @@ public struct PrivacyFilter: Sendable {
     public enum OverlapPolicy: String, Sendable, CaseIterable {
         /// Remove uncertain speech: fail closed.
         case mute
-        /// Keep uncertain speech.
+        /// Keep uncertain speech next to the primary talker's (within `primaryMargin` of a primary frame: where it can
+        /// overlap it); uncertain speech away from the primary talker is still removed.
         case keep
     }
 
@@ -217,6 +218,27 @@ public struct PrivacyFilter: Sendable {
         out.reserveCapacity(audio.samples.count)
         try audio.samples.withUnsafeBufferPointer { (p) throws(RedactionError) in try engine.process(p, appendingTo: &out) }
         try engine.finish(appendingTo: &out)
+        // Every channel that is not a scaled copy of the mix is analysed on its own too (same talker, same presence):
+        // a voice in anti-phase between channels cancels in the mix, and a voice on one channel only is quieter there.
+        // A frame any analysis removes is removed from every channel.
+        var channelRemovals = 0
+        for c in 0..<audio.channelCount where audio.channelCount > 1 && Self.differsFromMix(audio, channel: c) {
+            var single = try RedactionEngine(filter: self, mode: mode, fixedDominantTalker: fixed, fixedPresence: presence, redactor: redactor,
+                                             sampleRate: audio.sampleRate, channelCount: 1, decisionLookaheadFrames: Self.wholeSegment,
+                                             coverageLookaheadFrames: primaryMargin, lookaheadBudget: nil)
+            single.keepsAllSegments = true
+            var removed: [Bool] = []
+            single.onFrame = { removed.append($0.redacted) }
+            var discardedChannel: [Float] = []
+            let samples = audio.channel(c)
+            try samples.withUnsafeBufferPointer { (p) throws(RedactionError) in try single.process(p, appendingTo: &discardedChannel) }
+            try single.finish(appendingTo: &discardedChannel)
+            for f in 0..<min(removed.count, redacted.count) where removed[f] && !redacted[f] {
+                redacted[f] = true
+                channelRemovals += 1
+            }
+        }
+        if channelRemovals > 0 { out = redactor.apply(audio, removed: redacted).samples }
         let loudest = engine.segments.map(\.levelDB).max() ?? 0
         let reference: [Float]? = {
             if case let .enrolled(e) = mode { return e.embedding }
@@ -231,10 +253,30 @@ public struct PrivacyFilter: Sendable {
             return SpeechChunk(frames: s.frames, speechFrames: s.speechFrames, score: score, relativeLevelDB: s.levelDB - loudest, decision: decision)
         }
         let lookahead = (chunks.map { $0.frames.count }.max() ?? 0) + primaryMargin + guardFrames
+        let primaryDecision = engine.primaryDecision
+            + (channelRemovals > 0 ? String(format: "; %.2f s more removed by per-channel analysis", Double(channelRemovals) / 100) : "")
         let plan = RedactionPlan(decisions: decisions, speechProbability: speech, chunks: chunks, primaryScore: scores,
                                  primaryProbability: probabilities, relativeLevelDB: levels, redacted: redacted,
-                                 primaryDecision: engine.primaryDecision, primaryConfidence: engine.primaryConfidence, lookaheadFrames: lookahead)
+                                 primaryDecision: primaryDecision, primaryConfidence: engine.primaryConfidence, lookaheadFrames: lookahead)
         return (plan, AudioBuffer(sampleRate: audio.sampleRate, channelCount: audio.channelCount, samples: out))
+    }
+
+    /// Whether channel `c` of `audio` holds more than a scaled copy of the channel mix: the part of it the mix does
+    /// not explain (least-squares gain) carries at least 1 % of its energy (−20 dB).
+    static func differsFromMix(_ audio: AudioBuffer, channel c: Int) -> Bool {
+        let n = audio.channelCount, x = audio.samples
+        var cross = 0.0, mixEnergy = 0.0, energy = 0.0
+        for i in 0..<audio.frameCount {
+            var mix: Float = 0
+            for k in 0..<n { mix += min(max(x[i * n + k], -RedactionEngine.analysisClamp), RedactionEngine.analysisClamp) }
+            let m = Double(mix) / Double(n)
+            let v = Double(min(max(x[i * n + c], -RedactionEngine.analysisClamp), RedactionEngine.analysisClamp))
+            cross += v * m; mixEnergy += m * m; energy += v * v
+        }
+        guard energy > 0 else { return false }
+        guard mixEnergy > 0 else { return true }
+        let unexplained = energy - cross * cross / mixEnergy
+        return unexplained >= 0.01 * energy
     }
 
     /// The per-frame analysis of a whole recording (`run` without keeping the audio).

@@ -125,6 +125,9 @@ struct RedactionEngine {
     private var spectrum = [Float](repeating: 0, count: MelSpectrogram.windowLength + 2)
     private var melRow = [Float](repeating: 0, count: MelSpectrogram.bandCount)
 
+    /// Largest sample magnitude the analysis sees (full scale is 1; louder float samples are clamped there).
+    static let analysisClamp: Float = 16
+
     /// Speech heard before streaming dominant mode picks a talker, frames (3 s).
     static let minimumDominantSpeechFrames = 300
     /// Samples of voice-activity look-ahead (`VoiceActivityFront.lookaheadSamples`).
@@ -241,16 +244,26 @@ struct RedactionEngine {
         guard !ended else { throw .unsupportedAudio(detail: "audio pushed after the end of the stream") }
         let frames = interleaved.count / channelCount
         guard frames > 0 else { return }
+        // One rule for whole-file and streaming runs: a NaN or infinite sample stops the run (nothing after it is
+        // emitted), because soxr and the networks would spread it over the analysis and decide nothing.
+        for k in 0..<(frames * channelCount) where !interleaved[k].isFinite {
+            let frame = nativeFrames + k / channelCount
+            throw .nonFiniteSample(frame: frame, channel: k % channelCount, seconds: Double(frame) / sampleRate,
+                                   value: interleaved[k].isNaN ? "NaN" : (interleaved[k] > 0 ? "+Inf" : "-Inf"))
+        }
         native.append(contentsOf: UnsafeBufferPointer(rebasing: interleaved[0..<(frames * channelCount)]))
         nativeFrames += frames
         mono.removeAll(keepingCapacity: true)
+        // The analysis mix is clamped to ±analysisClamp: a huge finite sample (3e38 is a valid float) would overflow
+        // every energy to infinity and blind the analysis; the output keeps the input's samples.
+        let bound = Self.analysisClamp
         if channelCount == 1 {
-            mono.append(contentsOf: UnsafeBufferPointer(rebasing: interleaved[0..<frames]))
+            for i in 0..<frames { mono.append(min(max(interleaved[i], -bound), bound)) }
         } else {
             let scale = 1 / Float(channelCount)
             for i in 0..<frames {
                 var s: Float = 0
-                for c in 0..<channelCount { s += interleaved[i * channelCount + c] }
+                for c in 0..<channelCount { s += min(max(interleaved[i * channelCount + c], -bound), bound) }
                 mono.append(s * scale)
             }
         }
@@ -563,13 +576,18 @@ struct RedactionEngine {
     /// becomes uncertain; then the overlap policy says whether uncertain frames are removed.
     private mutating func finalise(_ g: Int) {
         var decision = Self.decision(code: decided[g, 0])
-        if decision == .nonSpeech && perceived[g, 0] >= Float(filter.model.possibleSpeechThreshold) {
+        // Whether a primary frame lies within `primaryMargin` before or the coverage look-ahead after g.
+        func nearPrimary() -> Bool {
             let lo = max(decided.first, g - filter.primaryMargin), hi = min(frameTotal - 1, decided.end - 1, g + coverageLookaheadFrames)
-            var covered = false
-            if lo <= hi { for k in lo...hi where decided[k, 0] == Self.code(.primary) { covered = true; break } }
-            if !covered { decision = .uncertain }
+            if lo <= hi { for k in lo...hi where decided[k, 0] == Self.code(.primary) { return true } }
+            return false
         }
-        let removed = decision == .other || (decision == .uncertain && filter.overlap == .mute)
+        if decision == .nonSpeech && perceived[g, 0] >= Float(filter.model.possibleSpeechThreshold) && !nearPrimary() {
+            decision = .uncertain
+        }
+        // `--overlap keep` keeps uncertain speech only where it can overlap the primary talker (next to primary frames);
+        // uncertain speech away from the primary talker is removed under every policy.
+        let removed = decision == .other || (decision == .uncertain && (filter.overlap == .mute || !nearPrimary()))
         finals.append { row in row[0] = Self.code(decision); row[1] = removed ? 1 : 0 }
     }
 

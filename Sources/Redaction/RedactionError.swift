@@ -16,10 +16,13 @@ public enum RedactionError: VoiceGuardError, Equatable {
     case badTrainingData(detail: String)
     /// A pretrained network's weights are missing or corrupt.
     case weights(PerceptionError)
+    /// The input holds a NaN or infinite sample: nothing it carries can be judged, so nothing is kept (fail closed).
+    /// `frame` is the sample frame (0-based), `seconds` its time.
+    case nonFiniteSample(frame: Int, channel: Int, seconds: Double, value: String)
 
     public var exitStatus: ExitStatus {
         switch self {
-        case .unsupportedAudio, .enrollmentTooShort, .noSpeech, .badModel, .badTrainingData: .dataError
+        case .unsupportedAudio, .enrollmentTooShort, .noSpeech, .badModel, .badTrainingData, .nonFiniteSample: .dataError
         case let .weights(error): error.exitStatus
         }
     }
@@ -31,6 +34,7 @@ public enum RedactionError: VoiceGuardError, Equatable {
         case .noSpeech: "redaction.no-speech"
         case .badModel: "redaction.bad-model"
         case .badTrainingData: "redaction.bad-training-data"
+        case .nonFiniteSample: "redaction.non-finite-sample"
         case let .weights(error): error.code
         }
     }
@@ -43,6 +47,9 @@ public enum RedactionError: VoiceGuardError, Equatable {
         case let .noSpeech(detail): "no speech found: \(detail)"
         case let .badModel(path, detail): "\(path): not a usable VoiceGuard redaction model: \(detail)"
         case let .badTrainingData(detail): "unusable training data: \(detail)"
+        case let .nonFiniteSample(frame, channel, seconds, value):
+            "sample frame \(frame) (\(String(format: "%.3f", seconds)) s), channel \(channel + 1) is \(value); expected finite samples "
+                + "(nothing is written: the filter cannot judge audio it cannot analyse)"
         case let .weights(error): error.description
         }
     }

@@ -101,9 +101,18 @@ public struct RedactionModel: Sendable, Codable, Equatable {
               model.speechOffThreshold <= model.speechOnThreshold, model.possibleSpeechThreshold <= model.speechOffThreshold else {
             throw .badModel(path: path, detail: "thresholds out of range (probabilities and neighbourhood 0…1, possible ≤ off ≤ on; floors finite)")
         }
-        for f in [model.fusion, model.dominantFusion] {
-            guard f.weights.count == 2, f.mean.count == 2, f.scale.count == 2, (f.weights + [f.bias]).allSatisfy(\.isFinite) else {
-                throw .badModel(path: path, detail: "fusion has \(f.weights.count) weights; expected 2 (score, relative level)")
+        for (name, f) in [("fusion", model.fusion), ("dominant_fusion", model.dominantFusion)] {
+            guard f.weights.count == 2, f.mean.count == 2, f.scale.count == 2 else {
+                throw .badModel(path: path, detail: "\(name) has \(f.weights.count) weights, \(f.mean.count) means, \(f.scale.count) scales; "
+                                + "expected 2 each (score, relative level)")
+            }
+            // A fusion that cannot be evaluated (scale 0, a mean of 3e38, a bias of −1e30) would decide nothing and keep
+            // every voice: each field must be finite and in a range no fitted model leaves.
+            guard f.mean.allSatisfy({ $0.isFinite && abs(Double($0)) <= Self.fusionMagnitudeLimit }),
+                  f.scale.allSatisfy({ $0.isFinite && $0 >= 1e-6 && Double($0) <= Self.fusionMagnitudeLimit }),
+                  (f.weights + [f.bias]).allSatisfy({ $0.isFinite && abs($0) <= Self.fusionMagnitudeLimit }) else {
+                throw .badModel(path: path, detail: "\(name) out of range (means and weights finite with magnitude ≤ "
+                                + "\(Int(Self.fusionMagnitudeLimit)), scales 1e-6…\(Int(Self.fusionMagnitudeLimit)))")
             }
         }
         guard model.cohort.allSatisfy({ $0.count == 256 && $0.allSatisfy(\.isFinite) }) else {
@@ -111,6 +120,9 @@ public struct RedactionModel: Sendable, Codable, Equatable {
         }
         return model
     }
+
+    /// Largest magnitude a fusion mean, scale, weight or bias may have (fitted models stay below 20).
+    static let fusionMagnitudeLimit = 1_000.0
 
     /// Probability (0…1) that speech with this speaker score and relative level (dB) is the primary talker.
     public func primaryProbability(score: Float, relativeLevelDB: Float, dominant: Bool) -> Float {

@@ -98,6 +98,11 @@ struct AuditRunCommand: AsyncParsableCommand, AsyncRunnable {
     @Flag(name: .long, help: "redaction: the streaming filter instead of whole-file analysis.") var streaming = false
     @Option(name: .long, help: "redaction: model file (default: the built-in one).") var redactionModel: String?
     @OptionGroup var analysis: AnalysisOptions
+
+    func validate() throws {
+        try validateThreshold(threshold)
+        try validateStrength(strength)
+    }
     @OptionGroup var global: GlobalOptions
 
     func runAsync() async throws {

@@ -21,7 +21,7 @@ struct RedactCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Enrollment clip(s) of the primary talker.") var keep: [String] = []
     @Flag(name: .long, help: "No enrollment: keep the dominant talker.") var dominant = false
     @Option(name: .long, help: "mute, noise or tone.") var method = "mute"
-    @Option(name: .long, help: "Uncertain or overlapped speech: mute (default, fail closed) or keep.") var overlap = "mute"
+    @Option(name: .long, help: "Uncertain speech: mute (default, fail closed) or keep (only next to the primary talker's speech, where it can overlap it; uncertain speech elsewhere is always removed).") var overlap = "mute"
     @Option(name: .long, help: "Attenuation of removed audio, dB.") var attenuation = 60.0
     @Option(name: .long, help: "Write the JSON log of the redaction here.") var log: String?
     @Option(name: .long, help: "Write the kept/removed segments as RTTM here.") var rttm: String?
@@ -48,7 +48,8 @@ struct RedactCommand: ParsableCommand {
             let info = reader.info
             let mode: PrimaryTalkerMode
             if dominant { mode = .dominant } else {
-                mode = .enrolled(try filter.enroll(try keep.map { ($0, try AudioFileReader.read(path: $0)) }))
+                let clips = try keep.map { ($0, try AudioFileReader.read(path: $0)) }
+                mode = .enrolled(try InputFileProblem.naming(keep.joined(separator: ", ")) { try filter.enroll(clips) })
             }
             let redactor = Redactor(method: RedactionMethod(rawValue: method)!, attenuationDB: attenuation)
             var format = info.format ?? AudioFormat(container: .wav, encoding: .pcm16)
@@ -61,11 +62,13 @@ struct RedactCommand: ParsableCommand {
             let tool = "voiceguard \(VoiceGuardVersion.current)", modeName = dominant ? "dominant" : "enrolled"
             let report: RedactionReport
             if streaming {
-                report = try redactStreaming(reader: reader, filter: filter, mode: mode, redactor: redactor, format: format, options: options,
-                                             started: started, tool: tool, modeName: modeName)
+                report = try InputFileProblem.naming(input) {
+                    try redactStreaming(reader: reader, filter: filter, mode: mode, redactor: redactor, format: format, options: options,
+                                        started: started, tool: tool, modeName: modeName)
+                }
             } else {
                 let audio = try reader.readAll()
-                let plan = try filter.plan(audio, mode: mode)
+                let plan = try InputFileProblem.naming(input) { try filter.plan(audio, mode: mode) }
                 let redacted = redactor.apply(audio, removed: plan.redacted)
                 report = RedactionReport(plan: plan, input: input, output: output, mode: modeName,
                                          method: method, overlap: overlap, attenuationDB: attenuation,
@@ -349,4 +352,24 @@ func warnIfNoCasts(_ manifest: Manifest, console: Console) {
     guard !manifest.columns.contains("cast") else { return }
     console.warning("\(manifest.path): no 'cast' column: every talker counts as their own cast for absent-talker runs "
                     + "(rebuild the mixtures with Corpora/build to get cast and background_casts)")
+}
+
+/// A redaction error about the content of an input file, reported with that file's path.
+struct InputFileProblem: VoiceGuardError {
+    /// The input file.
+    var path: String
+    /// What is wrong at which position.
+    var underlying: RedactionError
+
+    var exitStatus: ExitStatus { underlying.exitStatus }
+    var code: String { underlying.code }
+    var description: String { "\(path): \(underlying.description)" }
+
+    /// Runs `body`, naming `path` in a non-finite-sample error it throws (other errors pass through unchanged).
+    static func naming<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as RedactionError {
+            if case .nonFiniteSample = error { throw InputFileProblem(path: path, underlying: error) }
+            throw error
+        }
+    }
 }

@@ -149,6 +149,7 @@ struct DetectCommand: AsyncParsableCommand, AsyncRunnable {
         if eval == nil && files.isEmpty { throw ValidationError("give audio files to score, or --eval MANIFEST") }
         if eval != nil && !files.isEmpty { throw ValidationError("--eval scores a manifest; do not also give files") }
         if let segments, !(segments >= 0.5 && segments <= 600) { throw ValidationError("--segments \(segments): expected 0.5 to 600 seconds") }
+        try validateThreshold(threshold)
     }
 
     func run() async throws { try await runAsync() }
@@ -335,4 +336,16 @@ struct EvalOutput: Codable {
     var overall: SpoofMetrics
     var groups: [GroupMetrics]
     var failures: [String]
+}
+
+/// `--threshold` must be a finite LLR (natural log) within ±1000.
+func validateThreshold(_ threshold: Double) throws {
+    guard threshold.isFinite && abs(threshold) <= 1_000 else {
+        throw ValidationError("--threshold \(threshold): expected a finite log-likelihood ratio between -1000 and 1000")
+    }
+}
+
+/// `--strength` must be within the watermark's 0.25…4.
+func validateStrength(_ strength: Double) throws {
+    guard (0.25...4).contains(strength) else { throw ValidationError("--strength \(strength): expected 0.25 to 4") }
 }

@@ -42,6 +42,7 @@ extension WatermarkCommand {
         @Option(name: .long, help: "Key file made by gen-key.") var key: String
         @Option(name: .long, help: "Payload: 32 hex digits (128 bits), or 8 with --short.") var payload: String
         @Option(name: .long, help: "Strength 0.25–4 (default 1): higher is more robust and more audible; detect needs the same value.") var strength: Double = 1
+        func validate() throws { try validateStrength(strength) }
         @Flag(name: .long, help: "32-bit payload that needs less audio.") var short = false
         @Flag(name: [.customShort("y"), .long], help: "Replace OUT if it exists.") var overwrite = false
         @OptionGroup var global: GlobalOptions
@@ -109,6 +110,7 @@ extension WatermarkCommand {
         @Option(name: .long, help: "Exit 0 only if this payload (hex) is found in every file.") var expect: String?
         @Flag(name: .long, help: "Look for 32-bit payloads.") var short = false
         @Option(name: .long, help: "The strength the marks were embedded with (default 1).") var strength: Double = 1
+        func validate() throws { try validateStrength(strength) }
         @Flag(name: .long, help: "Skip the speed, tempo and pitch search (faster; finds only marks in unmodified timing).") var noScaleSearch = false
         @OptionGroup var global: GlobalOptions
 

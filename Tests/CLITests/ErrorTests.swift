@@ -67,6 +67,19 @@ struct ErrorTests {
         #expect(r3.status == 64 && r3.stderr.contains("--channels"), "\(r3.status) \(r3.stderr)")
     }
 
+    @Test("non-finite or out-of-range --threshold and --strength → 64, before any work", arguments: ["nan", "inf", "1e308"])
+    func numericOptions(value: String) throws {
+        let sample = repositoryRoot + "/Corpora/fixtures/speech/en-us-allison-conf-onlyperson.wav"
+        let detect = try CLI.run(["detect", sample, "--threshold", value])
+        #expect(detect.status == 64 && detect.stderr.contains("--threshold"), "\(detect.status) \(detect.stderr)")
+        let audit = try CLI.run(["audit", repositoryRoot + "/Corpora/fixtures/speech/manifest.csv", "--threshold", value, "--out", "/nonexistent/x"])
+        #expect(audit.status == 64 && audit.stderr.contains("--threshold"), "\(audit.status) \(audit.stderr)")
+        for strength in [value, "0"] {
+            let wm = try CLI.run(["watermark", "detect", sample, "--key", "/nonexistent.key", "--strength", strength])
+            #expect(wm.status == 64 && wm.stderr.contains("--strength"), "\(wm.status) \(wm.stderr)")
+        }
+    }
+
     @Test("an existing output → 73 and is left untouched; -y replaces it")
     func outputExists() throws {
         let dir = Scratch()

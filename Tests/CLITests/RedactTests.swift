@@ -1,3 +1,4 @@
+import AudioCore
 import AudioIO
 import Foundation
 import Testing
@@ -144,5 +145,25 @@ struct RedactTests {
         #expect(exists.status == 73 && untouched == "keep me", "\(exists.stderr)")
         let onto = try CLI.run(["redact", dir.file("short.wav"), dir.file("short.wav"), "--keep", enroll, "-y"])
         #expect(onto.status != 0)
+    }
+
+    @Test("a NaN sample in a float WAV: exit 65 naming the file, the sample frame and the time; no output, either mode")
+    func nonFiniteInput() throws {
+        let dir = Scratch()
+        let input = Self.fixtures + "/mix-test-0045.flac", enroll = Self.fixtures + "/mix-test-0045.enroll.flac"
+        var audio = try AudioFileReader.read(path: input)
+        audio.samples[32_000] = .nan
+        try AudioFileWriter.write(audio, to: dir.file("nan.wav"), format: AudioFormat(container: .wav, encoding: .float32))
+        for extra in [["--dominant"], ["--keep", enroll], ["--dominant", "--streaming"]] {
+            let r = try CLI.run(["redact", dir.file("nan.wav"), dir.file("out.wav")] + extra)
+            #expect(r.status == 65, "\(extra): status \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains("nan.wav") && r.stderr.contains("sample frame 32000") && r.stderr.contains("2.000 s"), "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir.file("out.wav")))
+        }
+        #expect(try dir.hiddenFiles().isEmpty)
+        // As an enrollment clip too.
+        let asEnrollment = try CLI.run(["redact", input, dir.file("out.wav"), "--keep", dir.file("nan.wav")])
+        #expect(asEnrollment.status == 65 && asEnrollment.stderr.contains("nan.wav"), "\(asEnrollment.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("out.wav")))
     }
 }

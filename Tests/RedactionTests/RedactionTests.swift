@@ -229,6 +229,14 @@ struct RedactionTests {
         broken = model
         broken.speechOffThreshold = 0.9
         #expect(error(String(decoding: try broken.encoded(), as: UTF8.self))?.description.contains("possible ≤ off ≤ on") == true)
+        // Fusions that would decide nothing (and keep every voice) are refused: scale 0, a huge mean, a huge bias.
+        for damage in [{ (m: inout RedactionModel) in m.fusion.scale[0] = 0 }, { m in m.fusion.mean[1] = 3e38 },
+                       { m in m.dominantFusion.bias = -1e30 }, { m in m.fusion.weights[0] = .infinity }] {
+            broken = model
+            damage(&broken)
+            let message = (try? broken.encoded()).flatMap { error(String(decoding: $0, as: UTF8.self))?.description }
+            #expect(message?.contains("out of range") == true || (try? broken.encoded()) == nil, "\(String(describing: message))")
+        }
     }
 
     @Test("enrollment with too little speech is refused, saying the minimum")
