@@ -22,14 +22,15 @@ public struct Payload: Sendable, Hashable, CustomStringConvertible {
     public init(hex: String, size: Size = .standard) throws(WatermarkError) {
         var text = hex.lowercased()
         if text.hasPrefix("0x") { text.removeFirst(2) }
-        if let bad = text.firstIndex(where: { !$0.isHexDigit }) {
+        // ASCII digits only: Character.isHexDigit also accepts full-width digits (U+FF10…), which are not hex here.
+        if let bad = text.firstIndex(where: { !($0.isASCII && $0.isHexDigit) }) {
             let position = text.distance(from: text.startIndex, to: bad) + 1
-            throw .badPayload(detail: "character \(position) ('\(text[bad])') is not a hexadecimal digit")
+            throw .badPayload(detail: "character \(position) ('\(text[bad])') is not a hexadecimal digit (0-9, a-f)")
         }
         guard text.count == size.hexDigits else {
             throw .badPayload(detail: "\(text.count) hex digits; a \(size.rawValue)-bit payload needs exactly \(size.hexDigits)\(size == .standard ? " (use --short for 8)" : "")")
         }
-        let bytes = Self.bytes(fromHex: text)!
+        guard let bytes = Self.bytes(fromHex: text) else { throw .badPayload(detail: "not hexadecimal: \(hex)") }
         bits = bytes.flatMap { b in (0..<8).map { (b >> (7 - $0)) & 1 } }
     }
 

@@ -57,6 +57,9 @@ struct CodingTests {
         #expect(bad?.description.contains("character 16 ('g')") == true)
         let short = #expect(throws: WatermarkError.self) { try Payload(hex: "abcd") }
         #expect(short?.description.contains("needs exactly 32") == true)
+        // Full-width digits are Unicode hex digits but not ASCII ones: an error, not a crash.
+        let wide = #expect(throws: WatermarkError.self) { try Payload(hex: "\u{FF10}\u{FF11}eadbee", size: .short) }
+        #expect(wide?.description.contains("character 1") == true)
     }
 
     @Test("keys: written 0600, never replaced, checked when read, never printed")
