@@ -29,10 +29,18 @@ public struct Shard: Sendable, Hashable, Codable {
     /// `SLURM_ARRAY_TASK_MIN` when the array does not start at 0) or a Kubernetes Indexed Job (`JOB_COMPLETION_INDEX`
     /// with the count given explicitly). Explicit values win over the environment.
     public static func resolve(count: Int?, index: Int?, environment: [String: String]) throws(AuditError) -> Shard {
-        let slurmIndex = environment["SLURM_ARRAY_TASK_ID"].flatMap { Int($0) }
-        let slurmMin = environment["SLURM_ARRAY_TASK_MIN"].flatMap { Int($0) } ?? 0
-        let slurmCount = environment["SLURM_ARRAY_TASK_COUNT"].flatMap { Int($0) }
-        let k8sIndex = environment["JOB_COMPLETION_INDEX"].flatMap { Int($0) }
+        // A variable that is set must be a whole number: a garbled one is an error, never silently shard 0.
+        func integer(_ name: String) throws(AuditError) -> Int? {
+            guard let text = environment[name] else { return nil }
+            guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                throw .invalidSetting(detail: "environment variable \(name)=\"\(text)\": expected a whole number")
+            }
+            return value
+        }
+        let slurmIndex = try integer("SLURM_ARRAY_TASK_ID")
+        let slurmMin = try integer("SLURM_ARRAY_TASK_MIN") ?? 0
+        let slurmCount = try integer("SLURM_ARRAY_TASK_COUNT")
+        let k8sIndex = try integer("JOB_COMPLETION_INDEX")
         let n = count ?? slurmCount ?? 1
         let i = index ?? slurmIndex.map { $0 - slurmMin } ?? k8sIndex ?? 0
         return try Shard(count: n, index: i)

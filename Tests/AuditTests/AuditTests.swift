@@ -51,6 +51,11 @@ struct AuditTests {
         #expect(k8s == (try Shard(count: 8, index: 5)))
         #expect(try Shard.resolve(count: nil, index: nil, environment: [:]) == Shard.all)
         #expect(throws: AuditError.self) { _ = try Shard.resolve(count: 2, index: 2, environment: [:]) }
+        // A garbled scheduler variable is an error naming it, not shard 0.
+        let garbled = #expect(throws: AuditError.self) {
+            _ = try Shard.resolve(count: nil, index: nil, environment: ["SLURM_ARRAY_TASK_ID": "3x", "SLURM_ARRAY_TASK_COUNT": "4"])
+        }
+        #expect(garbled?.description.contains("SLURM_ARRAY_TASK_ID") == true)
     }
 
     @Test("groups: intersections, minimum cell, disparities to overall and best, parity flags; deterministic for a seed")
