@@ -107,6 +107,12 @@ public struct Manifest: Sendable {
             guard row.count == header.count else {
                 throw .badRecord(path: path, line: line, detail: "\(row.count) fields; expected \(header.count) as in the header")
             }
+            // A quoted field may hold line breaks (RFC 4180), but one whose later lines look like whole records (as many
+            // commas as a record has) is an unterminated quote that swallowed the records after it: refused.
+            if let column = zip(header, row).first(where: { Self.swallowsRecords($0.1, fields: header.count) })?.0 {
+                throw .badRecord(path: path, line: line, detail: "column \(column) runs over several lines that look like records "
+                                 + "(an unterminated \" quote?)")
+            }
             rows.append((line, Dictionary(zip(header, row), uniquingKeysWith: { a, _ in a })))
         }
         // CSV.swift reports the end of the stream as `cannotReadFile`; anything else is a real error.
@@ -114,6 +120,12 @@ public struct Manifest: Sendable {
             throw .badRecord(path: path, line: line + 1, detail: "CSV syntax: \(error)")
         }
         return (header, rows)
+    }
+
+    /// Whether a field's second or later line holds at least `fields − 1` commas (the shape of a record).
+    static func swallowsRecords(_ value: String, fields: Int) -> Bool {
+        guard fields > 1, value.contains(where: \.isNewline) else { return false }
+        return value.split(whereSeparator: \.isNewline).dropFirst().contains { $0.filter { $0 == "," }.count >= fields - 1 }
     }
 
     private static func readJSONL(_ path: String) throws(ManifestError) -> ([String], [(line: Int, fields: [String: String])]) {

@@ -50,6 +50,7 @@ struct ManifestTests {
         ("short.csv", "id,path,label\na,x.wav\n", "line 2: 2 fields; expected 3"),
         ("bad.jsonl", "{\"id\": \"a\", \"path\": \"x.wav\"}\nnot json\n", "line 2: not a JSON object"),
         ("empty.csv", "id,path\n", "manifest is empty"),
+        ("quote.csv", "id,path,text\na,x.wav,\"unterminated\nb,y.wav,fine\nc,z.wav,fine\n", "line 2: column text runs over several lines"),
         ("m.txt", "id,path\n", "unknown manifest format"),
     ])
     func errors(name: String, contents: String, message: String) throws {
