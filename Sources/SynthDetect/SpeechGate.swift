@@ -145,6 +145,14 @@ public struct SpeechGateModel: Sendable, Codable, Hashable, CheckedModelFile {
               classifier.scale.allSatisfy({ $0.isFinite && $0 > 0 }) else {
             throw .badModel(path: path, detail: "non-finite or non-positive values")
         }
+        // The detector model's bounds: beyond them a score overflows (see SynthDetectModel.validate).
+        let limit = SynthDetectModel.coefficientLimit, features = SynthDetectModel.featureLimit
+        guard (classifier.weights + [classifier.bias, threshold, confirmAbove]).allSatisfy({ abs($0) <= limit }), confirmSeconds <= 3_600,
+              classifier.mean.allSatisfy({ abs(Double($0)) <= features }),
+              classifier.scale.allSatisfy({ Double($0) >= 1 / features && Double($0) <= features }) else {
+            throw .badModel(path: path, detail: "values out of range (weights, bias and thresholds within ±\(Int(limit)); statistic "
+                            + "means within ±\(Int(features)), scales \(1 / features)…\(Int(features)); confirmation ≤ 3600 s)")
+        }
     }
 
     /// Encodes the gate as pretty, key-sorted JSON.

@@ -134,6 +134,11 @@ public struct SynthDetectModel: Sendable, Codable, CheckedModelFile {
     public static func load(path: String) throws(SynthDetectError) -> SynthDetectModel { try loadChecked(path: path) }
 
     /// Checks format, version, sizes and values, and that the features are the ones this build computes.
+    /// Largest magnitude of a classifier weight, its bias and the calibration's slope and offset.
+    static let coefficientLimit = 10_000.0
+    /// Largest magnitude of a feature mean (and of a scale; the smallest scale is its inverse).
+    static let featureLimit = 1_000_000.0
+
     public func validate(path: String) throws(SynthDetectError) {
         guard format == Self.formatName else { throw .badModel(path: path, detail: "format \"\(format)\"; expected \"\(Self.formatName)\"") }
         guard version >= 1, version <= Self.currentVersion else {
@@ -151,6 +156,14 @@ public struct SynthDetectModel: Sendable, Codable, CheckedModelFile {
                   classifier.scale.allSatisfy({ $0.isFinite && $0 > 0 }) else {
                 throw .badModel(path: path, detail: "non-finite or non-positive values")
             }
+            // Finite is not enough: a weight of 1e300 overflows the score to ±infinity (and NaN), which no decision
+            // can use. Fitted models stay far inside these bounds.
+            guard values.allSatisfy({ abs($0) <= Self.coefficientLimit }),
+                  classifier.mean.allSatisfy({ abs(Double($0)) <= Self.featureLimit }),
+                  classifier.scale.allSatisfy({ Double($0) >= 1 / Self.featureLimit && Double($0) <= Self.featureLimit }) else {
+                throw .badModel(path: path, detail: "values out of range (weights, bias and calibration within ±\(Int(Self.coefficientLimit)); "
+                                + "feature means within ±\(Int(Self.featureLimit)), scales \(1 / Self.featureLimit)…\(Int(Self.featureLimit)))")
+            }
         case Self.lfccGMM:
             guard let gmm else { throw .badModel(path: path, detail: "back end \(backend) without mixtures") }
             for m in [gmm.bonafide, gmm.spoof] {
@@ -158,8 +171,8 @@ public struct SynthDetectModel: Sendable, Codable, CheckedModelFile {
                 guard m.dimension == 60, k > 0, m.means.count == k * 60, m.variances.count == k * 60 else {
                     throw .badModel(path: path, detail: "mixture sizes do not match 60-dimensional LFCC frames")
                 }
-                guard m.weights.allSatisfy({ $0.isFinite && $0 >= 0 }), m.means.allSatisfy(\.isFinite),
-                      m.variances.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                guard m.weights.allSatisfy({ $0.isFinite && $0 >= 0 }), m.means.allSatisfy({ $0.isFinite && abs(Double($0)) <= Self.featureLimit }),
+                      m.variances.allSatisfy({ $0.isFinite && Double($0) >= 1e-12 && Double($0) <= Self.featureLimit * Self.featureLimit }) else {
                     throw .badModel(path: path, detail: "non-finite or non-positive mixture values")
                 }
             }

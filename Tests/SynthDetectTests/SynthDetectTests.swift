@@ -133,6 +133,13 @@ struct SynthDetectTests {
         var other = model
         other.features.name = "something-else/9"
         #expect(error(String(decoding: try other.encoded(), as: UTF8.self))?.code == "synthdetect.model-mismatch")
+        // Finite but huge coefficients would overflow every LLR to ±inf / NaN: refused.
+        for damage in [{ (m: inout SynthDetectModel) in m.classifier?.weights[0] = 1e300 }, { m in m.calibration.slope = 1e20 },
+                       { m in m.classifier?.scale[1] = 1e-30 }] {
+            var huge = model
+            damage(&huge)
+            #expect(error(String(decoding: try huge.encoded(), as: UTF8.self))?.description.contains("out of range") == true)
+        }
         // Decisions: abstain inside the band, otherwise by the threshold.
         let detector = SynthDetector(model: model)
         #expect(detector.decision(3) == .bonafide && detector.decision(-3) == .synthetic && detector.decision(0.5) == .abstain)
