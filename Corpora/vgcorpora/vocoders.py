@@ -152,11 +152,12 @@ def codec2(x, mode="1300"):
     if mode not in CODEC2_MODES:
         raise ValueError(f"codec2 mode {mode}: expected one of {CODEC2_MODES}")
     pcm = np.clip(np.round(np.asarray(x) * 32767), -32768, 32767).astype("<i2").tobytes()
-    narrow = _run(["sox", "-V1", "-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16", "-c", "1", "-",
+    # -D: no dither (sox dithers 16-bit output with an unseeded generator, which made builds differ).
+    narrow = _run(["sox", "-V1", "-D", "-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16", "-c", "1", "-",
                    "-t", "raw", "-r", "8000", "-"], pcm)
     bits = _run(["c2enc", mode, "-", "-"], narrow)
     decoded = _run(["c2dec", mode, "-", "-"], bits)
-    wide = _run(["sox", "-V1", "-t", "raw", "-r", "8000", "-e", "signed", "-b", "16", "-c", "1", "-",
+    wide = _run(["sox", "-V1", "-D", "-t", "raw", "-r", "8000", "-e", "signed", "-b", "16", "-c", "1", "-",
                  "-t", "raw", "-r", str(RATE), "-"], decoded)
     y = np.frombuffer(wide, dtype="<i2").astype(np.float64) / 32768.0
     return np.concatenate([y, np.zeros(max(0, len(x) - len(y)))])[:len(x)]
