@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Foundation
 import VoiceGuard
 
 /// The `voiceguard` command: the root of every subcommand.
@@ -40,7 +41,13 @@ extension VoiceGuardCommand {
                 try command.run()
             }
         } catch {
-            exit(withError: error)
+            // --help and --version (exit 0) print as ArgumentParser does; every other message carries our prefix.
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }
+            var message = fullMessage(for: error)
+            if message.hasPrefix("Error: ") { message = "voiceguard: error: " + message.dropFirst("Error: ".count) }
+            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            Foundation.exit(code.rawValue)
         }
     }
 }

@@ -72,6 +72,7 @@ struct ErrorTests {
         let sample = repositoryRoot + "/Corpora/fixtures/speech/en-us-allison-conf-onlyperson.wav"
         let detect = try CLI.run(["detect", sample, "--threshold", value])
         #expect(detect.status == 64 && detect.stderr.contains("--threshold"), "\(detect.status) \(detect.stderr)")
+        #expect(detect.stderr.hasPrefix("voiceguard: error: "), "argument errors carry the tool's prefix: \(detect.stderr)")
         let audit = try CLI.run(["audit", repositoryRoot + "/Corpora/fixtures/speech/manifest.csv", "--threshold", value, "--out", "/nonexistent/x"])
         #expect(audit.status == 64 && audit.stderr.contains("--threshold"), "\(audit.status) \(audit.stderr)")
         for strength in [value, "0"] {
