@@ -11,21 +11,18 @@ public enum AnalysisSignal {
     public static let frameLength = 400
 
     /// `audio` mixed to mono and resampled (soxr) to 16 kHz.
-    /// Samples beyond ±`RedactionEngine.analysisClamp` are clamped.
+    /// Samples beyond ±`RedactionEngine.analysisClamp` are clamped (`RedactionEngine.clampedForAnalysis`).
     /// - Throws: `RedactionError.unsupportedAudio` for audio without channels or below 4 kHz;
     ///   `RedactionError.nonFiniteSample` for a NaN or infinite sample.
     public static func make(_ audio: AudioBuffer) throws(RedactionError) -> [Float] {
         guard audio.channelCount >= 1, audio.sampleRate >= 4_000 else {
             throw .unsupportedAudio(detail: "\(audio.channelCount) channels at \(audio.sampleRate) Hz")
         }
-        if let k = audio.samples.firstIndex(where: { !$0.isFinite }) {
-            let frame = k / audio.channelCount
-            throw .nonFiniteSample(frame: frame, channel: k % audio.channelCount, seconds: Double(frame) / audio.sampleRate,
-                                   value: audio.samples[k].isNaN ? "NaN" : (audio.samples[k] > 0 ? "+Inf" : "-Inf"))
+        try audio.samples.withUnsafeBufferPointer { (p) throws(RedactionError) in
+            try RedactionError.checkFinite(p, channelCount: audio.channelCount, sampleRate: audio.sampleRate)
         }
-        let bound = RedactionEngine.analysisClamp
         var mono = audio.channelCount == 1 ? audio.samples : ChannelMixer.mono(audio)
-        for i in mono.indices where abs(mono[i]) > bound { mono[i] = mono[i] > 0 ? bound : -bound }
+        for i in mono.indices { mono[i] = RedactionEngine.clampedForAnalysis(mono[i]) }
         if audio.sampleRate == sampleRate { return mono }
         do {
             return try Resampler.resample(AudioBuffer(mono: mono, sampleRate: audio.sampleRate), to: sampleRate).samples

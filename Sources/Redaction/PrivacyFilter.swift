@@ -268,9 +268,9 @@ public struct PrivacyFilter: Sendable {
         var cross = 0.0, mixEnergy = 0.0, energy = 0.0
         for i in 0..<audio.frameCount {
             var mix: Float = 0
-            for k in 0..<n { mix += min(max(x[i * n + k], -RedactionEngine.analysisClamp), RedactionEngine.analysisClamp) }
+            for k in 0..<n { mix += RedactionEngine.clampedForAnalysis(x[i * n + k]) }
             let m = Double(mix) / Double(n)
-            let v = Double(min(max(x[i * n + c], -RedactionEngine.analysisClamp), RedactionEngine.analysisClamp))
+            let v = Double(RedactionEngine.clampedForAnalysis(x[i * n + c]))
             cross += v * m; mixEnergy += m * m; energy += v * v
         }
         guard energy > 0 else { return false }

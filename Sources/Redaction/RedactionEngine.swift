@@ -128,6 +128,9 @@ struct RedactionEngine {
     /// Largest sample magnitude the analysis sees (full scale is 1; louder float samples are clamped there).
     static let analysisClamp: Float = 16
 
+    /// `x` limited to ±`analysisClamp`.
+    @inline(__always) static func clampedForAnalysis(_ x: Float) -> Float { min(max(x, -analysisClamp), analysisClamp) }
+
     /// Speech heard before streaming dominant mode picks a talker, frames (3 s).
     static let minimumDominantSpeechFrames = 300
     /// Samples of voice-activity look-ahead (`VoiceActivityFront.lookaheadSamples`).
@@ -246,24 +249,20 @@ struct RedactionEngine {
         guard frames > 0 else { return }
         // One rule for whole-file and streaming runs: a NaN or infinite sample stops the run (nothing after it is
         // emitted), because soxr and the networks would spread it over the analysis and decide nothing.
-        for k in 0..<(frames * channelCount) where !interleaved[k].isFinite {
-            let frame = nativeFrames + k / channelCount
-            throw .nonFiniteSample(frame: frame, channel: k % channelCount, seconds: Double(frame) / sampleRate,
-                                   value: interleaved[k].isNaN ? "NaN" : (interleaved[k] > 0 ? "+Inf" : "-Inf"))
-        }
+        try RedactionError.checkFinite(UnsafeBufferPointer(rebasing: interleaved[0..<(frames * channelCount)]),
+                                       channelCount: channelCount, sampleRate: sampleRate, firstFrame: nativeFrames)
         native.append(contentsOf: UnsafeBufferPointer(rebasing: interleaved[0..<(frames * channelCount)]))
         nativeFrames += frames
         mono.removeAll(keepingCapacity: true)
         // The analysis mix is clamped to ±analysisClamp: a huge finite sample (3e38 is a valid float) would overflow
         // every energy to infinity and blind the analysis; the output keeps the input's samples.
-        let bound = Self.analysisClamp
         if channelCount == 1 {
-            for i in 0..<frames { mono.append(min(max(interleaved[i], -bound), bound)) }
+            for i in 0..<frames { mono.append(Self.clampedForAnalysis(interleaved[i])) }
         } else {
             let scale = 1 / Float(channelCount)
             for i in 0..<frames {
                 var s: Float = 0
-                for c in 0..<channelCount { s += min(max(interleaved[i * channelCount + c], -bound), bound) }
+                for c in 0..<channelCount { s += Self.clampedForAnalysis(interleaved[i * channelCount + c]) }
                 mono.append(s * scale)
             }
         }

@@ -63,3 +63,15 @@ extension RedactionError {
         }
     }
 }
+
+extension RedactionError {
+    /// Throws `nonFiniteSample` for the first NaN or infinite value of `interleaved` — the one rule behind whole-file,
+    /// streaming and enrollment runs. `firstFrame` is the sample frame `interleaved` starts at.
+    static func checkFinite(_ interleaved: UnsafeBufferPointer<Float>, channelCount: Int, sampleRate: Double,
+                            firstFrame: Int = 0) throws(RedactionError) {
+        guard let k = interleaved.firstIndex(where: { !$0.isFinite }) else { return }
+        let frame = firstFrame + k / channelCount, value = interleaved[k]
+        throw .nonFiniteSample(frame: frame, channel: k % channelCount, seconds: Double(frame) / sampleRate,
+                               value: value.isNaN ? "NaN" : (value > 0 ? "+Inf" : "-Inf"))
+    }
+}

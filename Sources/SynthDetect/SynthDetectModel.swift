@@ -133,12 +133,12 @@ public struct SynthDetectModel: Sendable, Codable, CheckedModelFile {
     /// Reads and checks a model file.
     public static func load(path: String) throws(SynthDetectError) -> SynthDetectModel { try loadChecked(path: path) }
 
-    /// Checks format, version, sizes and values, and that the features are the ones this build computes.
     /// Largest magnitude of a classifier weight, its bias and the calibration's slope and offset.
     static let coefficientLimit = 10_000.0
     /// Largest magnitude of a feature mean (and of a scale; the smallest scale is its inverse).
     static let featureLimit = 1_000_000.0
 
+    /// Checks format, version, sizes and values, and that the features are the ones this build computes.
     public func validate(path: String) throws(SynthDetectError) {
         guard format == Self.formatName else { throw .badModel(path: path, detail: "format \"\(format)\"; expected \"\(Self.formatName)\"") }
         guard version >= 1, version <= Self.currentVersion else {
